@@ -1,0 +1,72 @@
+# kanpaper: reproducible companion to "On the expressiveness and spectral bias of KANs".
+# `make figures` and `make test` do all set-up themselves (a private .venv).
+
+SHELL       := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON      ?= python3
+VENV        ?= .venv
+TORCH_SPEC  ?= torch==2.13.0
+EXTRAS      ?= notebooks,cluster,test
+SCALE       ?= default
+TIMEOUT     ?= 7200
+
+BIN         := $(VENV)/bin
+INSTALLED   := $(VENV)/.installed
+NOTEBOOKS   := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+PACKAGE     := $(wildcard kanpaper/*.py kanpaper/*.mplstyle)
+RUN_DIR     := build/executed/$(SCALE)
+STAMPS      := $(patsubst notebooks/%.ipynb,$(RUN_DIR)/%.ok,$(NOTEBOOKS))
+
+# Kernels, figures and caches of the notebooks come from this checkout's venv.
+export JUPYTER_PREFER_ENV_PATH := 1
+export PYTHONHASHSEED := 0
+
+.PHONY: help venv figures test unit notebooks-check lab bench refresh-notebooks clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+	@echo "  variables: SCALE=smoke|default|paper (now $(SCALE)), TORCH_SPEC=$(TORCH_SPEC), PYTHON=$(PYTHON)"
+
+venv: $(INSTALLED) ## Create .venv and install kanpaper with everything it needs
+
+$(INSTALLED): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (kanpaper)" >/dev/null
+	@touch $@
+
+figures: $(STAMPS) ## Run every notebook headless (papermill) at SCALE and write figures/
+	@echo "All $(words $(NOTEBOOKS)) notebooks ran at scale '$(SCALE)'; figures are in figures/."
+
+$(RUN_DIR)/%.ok: notebooks/%.ipynb $(PACKAGE) $(INSTALLED)
+	@mkdir -p $(RUN_DIR)
+	@rm -f $@
+	$(BIN)/python -m kanpaper.run_notebooks --scale $(SCALE) --out-dir $(RUN_DIR) \
+	    --figures-dir figures --timeout $(TIMEOUT) $<
+	@touch $@
+
+test: $(INSTALLED) ## Unit tests, then every notebook through nbval at SCALE=smoke
+	KANPAPER_SCALE=smoke KANPAPER_FIGURES=$(CURDIR)/build/test-figures \
+	KANPAPER_CACHE=$(CURDIR)/build/test-cache \
+	    $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env \
+	    --nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider
+
+bench: $(INSTALLED) ## Speed benchmark against pykan 0.2.5 (prints a table)
+	$(BIN)/python benchmarks/bench_engine.py
+
+refresh-notebooks: $(INSTALLED) ## Re-execute notebooks in place at SCALE (stored outputs readers see)
+	for nb in $(NOTEBOOKS); do \
+	    KANPAPER_SCALE=$(SCALE) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	        --ExecutePreprocessor.timeout=$(TIMEOUT) --ExecutePreprocessor.kernel_name=python3 "$$nb"; \
+	done
+
+lab: $(INSTALLED) ## Open JupyterLab on notebooks/
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+clean: ## Remove executed notebooks, caches and test outputs (keeps .venv and figures/)
+	rm -rf build .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,121 @@
+"""Independent copies of one model, trained as one batched model.
+
+The members' parameters are stacked along a leading axis and the model is
+evaluated with ``torch.func.vmap``, so R repeats cost about one kernel call per
+operation instead of R. With a loss that is the sum of the members' own losses,
+each member receives exactly its own gradient; with an element-wise optimizer
+(Adam) every member follows the trajectory of its separate run.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Sequence
+
+import torch
+from torch import Tensor, nn
+from torch.func import functional_call, stack_module_state, vmap
+
+__all__ = ["Ensemble"]
+
+
+class Ensemble(nn.Module):
+    """Stack ``members`` (same class and shapes) into one batched module.
+
+    Shapes: ``x`` is ``(N, n_in)`` (shared by all members) or ``(R, N, n_in)``;
+    the output is ``(R, N, n_out)``.
+    """
+
+    def __init__(self, members: Sequence[nn.Module]):
+        super().__init__()
+        members = list(members)
+        if not members:
+            raise ValueError("an ensemble needs at least one member")
+        shapes = [{n: p.shape for n, p in m.state_dict().items()} for m in members]
+        if any(type(m) is not type(members[0]) or s != shapes[0] for m, s in zip(members, shapes)):
+            raise ValueError("ensemble members must have the same class and parameter shapes")
+        params, buffers = stack_module_state(members)
+        self._names = list(params)
+        self.stacked = nn.ParameterList(nn.Parameter(params[n]) for n in self._names)
+        for i, (name, value) in enumerate(buffers.items()):
+            self.register_buffer(f"_buffer{i}", value)
+        self._buffer_names = list(buffers)
+        template = copy.deepcopy(members[0])
+        for layer, *rest in _uniform_flags(members):
+            setattr(layer_of(template, layer), "uniform", all(rest))
+        self._template = [template.to("meta")]  # a list keeps it out of the module tree
+
+    def __len__(self) -> int:
+        return self.stacked[0].shape[0]
+
+    def _state(self):
+        params = dict(zip(self._names, self.stacked))
+        buffers = {n: getattr(self, f"_buffer{i}") for i, n in enumerate(self._buffer_names)}
+        return params, buffers
+
+    def forward(self, x: Tensor) -> Tensor:
+        template = self._template[0]
+        params, buffers = self._state()
+
+        def one(p, b, xi):
+            return functional_call(template, (p, b), (xi,), {"check": False})
+
+        return vmap(one, in_dims=(0, 0, 0 if x.ndim == 3 else None))(params, buffers, x)
+
+    def map_members(self, fn) -> None:
+        """Apply ``fn(member)`` (in place, e.g. a grid update) to every member and restack.
+
+        Parameters are replaced: create a new optimizer afterwards.
+        """
+        members = self.members()
+        for member in members:
+            fn(member)
+        _restack(self, members)
+
+    def update_grid(self, samples: Tensor) -> None:
+        """Grid update of every member (see :meth:`kanpaper.kan.KAN.update_grid`)."""
+        self.map_members(lambda m: m.update_grid(samples))
+
+    def extend_grid(self, grid_size: int, samples: Tensor) -> None:
+        """Grid extension of every member (see :meth:`kanpaper.kan.KAN.extend_grid`)."""
+        self.map_members(lambda m: m.extend_grid(grid_size, samples))
+
+    def members(self) -> list[nn.Module]:
+        """Separate modules holding the members' current parameters."""
+        params, buffers = self._state()
+        out = []
+        for r in range(len(self)):
+            member = copy.deepcopy(self._template[0]).to_empty(device=self.stacked[0].device)
+            state = {n: v[r].detach().clone() for n, v in {**params, **buffers}.items()}
+            member.load_state_dict(state)
+            out.append(member)
+        return out
+
+
+def layer_of(module: nn.Module, name: str) -> nn.Module:
+    return module.get_submodule(name) if name else module
+
+
+def _uniform_flags(members):
+    """(submodule name, flag of member 0, flag of member 1, ...) for KAN layers."""
+    for name, sub in members[0].named_modules():
+        if hasattr(sub, "uniform"):
+            yield (name, *(layer_of(m, name).uniform for m in members))
+
+
+def _restack(ensemble: Ensemble, members: Sequence[nn.Module]) -> None:
+    """Load ``members`` into ``ensemble``: in place when shapes are unchanged
+    (optimizer state survives, as for a single model), else rebuilt."""
+    fresh = Ensemble(members)
+    same = [a.shape for a in fresh.stacked] == [b.shape for b in ensemble.stacked] and all(
+        getattr(fresh, f"_buffer{i}").shape == getattr(ensemble, f"_buffer{i}").shape
+        for i in range(len(ensemble._buffer_names)))
+    if not same:
+        ensemble.__dict__.update(fresh.__dict__)
+        return
+    with torch.no_grad():
+        for old, new in zip(ensemble.stacked, fresh.stacked):
+            old.copy_(new)
+        for i in range(len(ensemble._buffer_names)):
+            getattr(ensemble, f"_buffer{i}").copy_(getattr(fresh, f"_buffer{i}"))
+    ensemble._template = fresh._template

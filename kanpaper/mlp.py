@@ -1,0 +1,85 @@
+"""Multilayer perceptrons of the paper: ReLU, ReLU^k (sigma_k) and tanh.
+
+"Depth D" counts linear layers: D - 1 hidden layers of width W. Weights and
+biases follow PyTorch's default ``nn.Linear`` initialisation,
+``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``, drawn from an explicit generator.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from .kan import _check_inputs, _generator
+
+__all__ = ["MLP", "activation_function"]
+
+
+def activation_function(name: str):
+    """``"relu"``, ``"relu2"``, ``"relu3"``, ... (max(0, x)^k), ``"tanh"`` or ``"silu"``."""
+    if name == "tanh":
+        return torch.tanh
+    if name == "silu":
+        return nn.functional.silu
+    match = re.fullmatch(r"relu(\d*)", str(name))
+    if match:
+        power = int(match.group(1) or 1)
+        if power < 1:
+            raise ValueError(f"ReLU power must be >= 1, got {name!r}")
+        if power == 1:
+            return torch.relu
+        return lambda x: torch.relu(x) ** power
+    raise ValueError(f"unknown activation {name!r}; allowed: 'relu', 'reluK' (K >= 1, e.g. 'relu3'), 'tanh', 'silu'")
+
+
+class MLP(nn.Module):
+    """A fully connected network ``x -> A_L sigma(... sigma(A_1 x))``.
+
+    Args:
+        widths: ``[n_0, n_1, ..., n_L]`` (L linear layers), or use :meth:`uniform`.
+        activation: see :func:`activation_function`.
+        seed: int or ``torch.Generator``.
+        dtype, device: float64 by default.
+
+    Shapes: ``(N, n_0) -> (N, n_L)``.
+    """
+
+    def __init__(self, widths: Sequence[int], activation: str = "relu", *,
+                 seed: int | torch.Generator | None = 0, dtype=torch.float64, device=None):
+        super().__init__()
+        widths = [int(w) for w in widths]
+        if len(widths) < 2 or min(widths) < 1:
+            raise ValueError(f"widths must list at least two positive sizes, got {widths!r}")
+        self.activation = activation
+        self._act = activation_function(activation)
+        gen = _generator(seed, device)
+        self.linears = nn.ModuleList()
+        for fan_in, fan_out in zip(widths[:-1], widths[1:]):
+            layer = nn.Linear(fan_in, fan_out, dtype=dtype, device=device)
+            bound = 1.0 / np.sqrt(fan_in)
+            with torch.no_grad():
+                layer.weight.uniform_(-bound, bound, generator=gen)
+                layer.bias.uniform_(-bound, bound, generator=gen)
+            self.linears.append(layer)
+
+    @classmethod
+    def uniform(cls, n_in: int, n_out: int, width: int, depth: int, activation: str = "relu", **kwargs) -> "MLP":
+        """Depth ``depth`` (linear layers) with every hidden layer of width ``width``."""
+        if depth < 1:
+            raise ValueError(f"depth counts linear layers and must be >= 1, got {depth}")
+        return cls([n_in] + [width] * (depth - 1) + [n_out], activation, **kwargs)
+
+    @property
+    def widths(self) -> list[int]:
+        return [self.linears[0].in_features] + [layer.out_features for layer in self.linears]
+
+    def forward(self, x: Tensor, check: bool = True) -> Tensor:
+        if check:
+            _check_inputs(x, self.widths[0])
+        for layer in self.linears[:-1]:
+            x = self._act(layer(x))
+        return self.linears[-1](x)
