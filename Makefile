@@ -46,7 +46,7 @@ $(RUN_DIR)/%.ok: notebooks/%.ipynb $(PACKAGE) $(INSTALLED)
 	@mkdir -p $(RUN_DIR)
 	@rm -f $@
 	$(BIN)/python -m kanpaper.run_notebooks --scale $(SCALE) --out-dir $(RUN_DIR) \
-	    --figures-dir figures --timeout $(TIMEOUT) $<
+	    --figures-dir figures --cache-dir .cache/results --timeout $(TIMEOUT) $<
 	@touch $@
 
 test: $(INSTALLED) ## Unit tests, then every notebook through nbval at SCALE=smoke

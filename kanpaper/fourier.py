@@ -1,0 +1,98 @@
+"""Fourier analysis of 1D signals on equispaced points of [0, 1).
+
+Spectra are one-sided and normalised so that ``A sin(2 pi k x + phi)`` sampled
+at ``N`` points reads ``A`` at bin ``k`` (for ``0 < k < N/2``). Signals may carry
+leading batch axes: ``(..., N)``.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+from matplotlib.colors import ListedColormap
+
+__all__ = ["spectrum", "amplitude_spectrum", "learned_fraction", "relative_error",
+           "residual_spectrum", "heatmap_colormap", "plot_frequency_heatmap"]
+
+
+def spectrum(y: np.ndarray) -> np.ndarray:
+    """Complex one-sided spectrum ``(..., N // 2 + 1)`` scaled so a pure tone of amplitude A has modulus A."""
+    y = np.asarray(y, dtype=float)
+    n = y.shape[-1]
+    coef = np.fft.rfft(y, axis=-1) / n
+    coef[..., 1:(n + 1) // 2] *= 2  # bins other than 0 and Nyquist hold half the energy
+    return coef
+
+
+def amplitude_spectrum(y: np.ndarray) -> np.ndarray:
+    """``|spectrum(y)|``: amplitude at each frequency bin ``0 .. N // 2``."""
+    return np.abs(spectrum(y))
+
+
+def _bins(frequencies: Sequence[int], n: int) -> np.ndarray:
+    bins = np.asarray(frequencies)
+    if bins.dtype.kind not in "iu" or bins.min() < 0 or bins.max() > n // 2:
+        raise ValueError(f"frequencies must be integer bins in 0..{n // 2} for {n} points, got {bins.tolist()}")
+    return bins
+
+
+def learned_fraction(prediction: np.ndarray, amplitudes: Sequence[float], frequencies: Sequence[int]) -> np.ndarray:
+    """The paper's metric: amplitude of the prediction at each target frequency over the target amplitude.
+
+    1 means the component is learned (in magnitude). Shape ``(..., F)``.
+    """
+    prediction = np.asarray(prediction, dtype=float)
+    bins = _bins(frequencies, prediction.shape[-1])
+    return amplitude_spectrum(prediction)[..., bins] / np.asarray(amplitudes, dtype=float)
+
+
+def relative_error(prediction: np.ndarray, target: np.ndarray, frequencies: Sequence[int]) -> np.ndarray:
+    """``|F[pred - target]_k| / |F[target]_k|`` at each frequency (phase-aware). Shape ``(..., F)``."""
+    prediction, target = np.broadcast_arrays(np.asarray(prediction, float), np.asarray(target, float))
+    bins = _bins(frequencies, target.shape[-1])
+    return amplitude_spectrum(prediction - target)[..., bins] / amplitude_spectrum(target)[..., bins]
+
+
+def residual_spectrum(prediction: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Amplitude spectrum of ``target - prediction``: what is left to learn, per bin."""
+    return amplitude_spectrum(np.asarray(target, float) - np.asarray(prediction, float))
+
+
+def heatmap_colormap() -> ListedColormap:
+    """The paper's colour map: seaborn ``cubehelix_palette(8, start=.5, rot=-.75, reverse=True)``."""
+    return ListedColormap(sns.cubehelix_palette(8, start=0.5, rot=-0.75, reverse=True))
+
+
+def plot_frequency_heatmap(ax: plt.Axes, values: np.ndarray, steps: Sequence[int], frequencies: Sequence[int],
+                           *, title: str | None = None, colorbar: bool = True, label: str = "learned fraction"):
+    """Heatmap of ``values`` (iterations x frequencies), iteration 0 at the bottom, fixed 0..1 scale.
+
+    Args:
+        values: ``(n_records, F)``.
+        steps: ``(n_records,)`` iteration of each row.
+        frequencies: ``(F,)`` column labels.
+
+    Returns:
+        The image (for a shared colour bar).
+    """
+    values = np.asarray(values, dtype=float)
+    steps = np.asarray(steps)
+    if values.shape != (len(steps), len(frequencies)):
+        raise ValueError(f"values must be (len(steps), len(frequencies)) = {(len(steps), len(frequencies))}, "
+                         f"got {values.shape}")
+    step = steps[1] - steps[0] if len(steps) > 1 else 1
+    extent = (-0.5, len(frequencies) - 0.5, steps[0] - step / 2, steps[-1] + step / 2)
+    image = ax.imshow(values, aspect="auto", origin="lower", extent=extent, cmap=heatmap_colormap(),
+                      vmin=0.0, vmax=1.0, interpolation="nearest")
+    ax.set_xticks(range(len(frequencies)), [str(f) for f in frequencies])
+    ax.set_xlabel("frequency")
+    ax.set_ylabel("iteration")
+    ax.grid(False)
+    if title:
+        ax.set_title(title)
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, label=label)
+    return image
