@@ -55,10 +55,11 @@ def extend_knots(interior: Tensor, k: int) -> Tensor:
     _check_degree(k)
     n_intervals = interior.shape[-1] - 1
     h = (interior[..., -1:] - interior[..., :1]) / n_intervals
-    steps = torch.arange(1, k + 1, dtype=interior.dtype, device=interior.device)
-    left = interior[..., :1] - h * steps.flip(0)
-    right = interior[..., -1:] + h * steps
-    return torch.cat([left, interior, right], dim=-1)
+    left, right = [], []
+    for _ in range(k):  # repeated steps, as pykan does, so knots agree bit for bit
+        left.insert(0, (left[0] if left else interior[..., :1]) - h)
+        right.append((right[-1] if right else interior[..., -1:]) + h)
+    return torch.cat([*left, interior, *right], dim=-1)
 
 
 def uniform_knots(n_in: int, grid_size: int, k: int, grid_range=(-1.0, 1.0),

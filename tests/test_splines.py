@@ -1,0 +1,138 @@
+import numpy as np
+import pytest
+import torch
+
+from kanpaper import splines
+
+
+def random_knots(n_in, G, k, gen):
+    interior = torch.sort(torch.rand(n_in, G + 1, generator=gen, dtype=torch.float64) * 2 - 1, dim=1).values
+    return splines.extend_knots(interior, k)
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, 3, 4])
+@pytest.mark.parametrize("G", [1, 2, 7, 30])
+def test_partition_of_unity_on_grid_domain(k, G, gen):
+    for uniform, knots in [(True, splines.uniform_knots(3, G, k)), (False, random_knots(3, G, k, gen))]:
+        lo, hi = knots[:, k], knots[:, -k - 1]
+        x = lo + (hi - lo) * torch.rand(500, 3, generator=gen, dtype=torch.float64)
+        total = splines.dense_basis(x, knots, k, uniform).sum(-1)
+        assert torch.allclose(total, torch.ones_like(total), atol=1e-13)
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, 3])
+def test_uniform_and_general_paths_agree(k, gen):
+    knots = splines.uniform_knots(2, 9, k, (-0.5, 2.0))
+    x = torch.rand(400, 2, generator=gen, dtype=torch.float64) * 5 - 2
+    a = splines.dense_basis(x, knots, k, uniform=True)
+    b = splines.dense_basis(x, knots, k, uniform=False)
+    assert torch.allclose(a, b, atol=1e-13)
+
+
+def test_zero_outside_extended_grid_half_open(gen):
+    k = 3
+    knots = splines.uniform_knots(1, 5, k)
+    x = torch.tensor([[knots[0, 0].item() - 1e-9], [knots[0, -1].item()], [5.0], [-7.0]], dtype=torch.float64)
+    for uniform in (True, False):
+        assert splines.dense_basis(x, knots, k, uniform).abs().max() == 0
+    inside = torch.tensor([[knots[0, 0].item() + 1e-3]], dtype=torch.float64)
+    assert splines.dense_basis(inside, knots, k, False).sum() > 0
+
+
+def test_matches_pykan_b_batch(float64_default, gen):
+    from kan.spline import B_batch
+
+    for k in range(4):
+        for knots in (splines.uniform_knots(4, 6, k), random_knots(4, 6, k, gen)):
+            x = torch.rand(300, 4, generator=gen) * 4 - 2
+            ref = B_batch(x, knots, k).double()
+            assert torch.allclose(splines.dense_basis(x, knots, k), ref, atol=1e-13)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_reproduces_piecewise_polynomial(k, gen):
+    """A degree-k piecewise polynomial with breaks at the knots is fitted exactly by least squares."""
+    G = 6
+    knots = random_knots(1, G, k, gen)
+    interior = knots[0, k:-k]
+    # truncated-power representation: p(x) + sum_j c_j (x - t_j)_+^k over interior knots
+    poly = torch.randn(k + 1, generator=gen, dtype=torch.float64)
+    jumps = torch.randn(G - 1, generator=gen, dtype=torch.float64)
+
+    def f(x):
+        value = sum(poly[i] * x[:, 0] ** i for i in range(k + 1))
+        return value + (jumps * torch.relu(x - interior[1:-1]) ** k).sum(-1)
+
+    x = interior[0] + (interior[-1] - interior[0]) * torch.rand(400, 1, generator=gen, dtype=torch.float64)
+    y = f(x)[:, None, None]
+    coef = splines.fit_coefficients(x, y, knots, k, ridge=0.0)
+    fitted = torch.einsum("npm,pqm->npq", splines.dense_basis(x, knots, k), coef)
+    assert torch.allclose(fitted, y, atol=1e-10)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+@pytest.mark.parametrize("factor", [2, 3])
+def test_knot_insertion_refinement_is_exact(k, factor, gen):
+    for knots in (splines.uniform_knots(3, 5, k), random_knots(3, 5, k, gen)):
+        coef = torch.randn(3, 2, knots.shape[1] - k - 1, generator=gen, dtype=torch.float64)
+        new_knots = splines.refine_knots(knots, k, factor)
+        assert new_knots.shape[1] == factor * 5 + 2 * k + 1
+        new_coef = splines.refine_coefficients(knots, coef, new_knots, k)
+        lo, hi = knots[:, k], knots[:, -k - 1]
+        x = lo + (hi - lo) * torch.rand(500, 3, generator=gen, dtype=torch.float64)
+        old = torch.einsum("npm,pqm->npq", splines.dense_basis(x, knots, k), coef)
+        new = torch.einsum("npm,pqm->npq", splines.dense_basis(x, new_knots, k), new_coef)
+        assert (old - new).abs().max() < 1e-12
+
+
+def test_refinement_rejects_non_nested_knots(gen):
+    knots = splines.uniform_knots(1, 4, 3)
+    other = splines.uniform_knots(1, 5, 3)
+    with pytest.raises(ValueError, match="nest"):
+        splines.refine_coefficients(knots, torch.zeros(1, 1, 7, dtype=torch.float64), other, 3)
+
+
+@pytest.mark.parametrize("uniform", [True, False])
+def test_second_derivative_matches_finite_differences(uniform, gen):
+    k = 3
+    knots = splines.uniform_knots(1, 8, k)
+    coef = torch.randn(1, 1, knots.shape[1] - k - 1, generator=gen, dtype=torch.float64)
+    x = (torch.rand(50, 1, generator=gen, dtype=torch.float64) * 1.8 - 0.9).requires_grad_()
+
+    def spline(z):
+        first, values = splines.local_basis(z, knots, k, uniform)
+        table = splines.pad_basis(coef, k)[0, 0]
+        return (values[:, 0] * table[first[:, 0, None] + torch.arange(k + 1)]).sum(-1)
+
+    y = spline(x)
+    (d1,) = torch.autograd.grad(y.sum(), x, create_graph=True)
+    (d2,) = torch.autograd.grad(d1.sum(), x)
+    h = 1e-4
+    with torch.no_grad():
+        fd2 = (spline(x + h) - 2 * spline(x) + spline(x - h)) / h ** 2
+        fd1 = (spline(x + h) - spline(x - h)) / (2 * h)
+    # finite differences straddling a knot see a jump in y''; skip those points
+    interval = torch.floor((x.detach() - knots[0, 0]) / (knots[0, 1] - knots[0, 0]))
+    same = (torch.floor((x.detach() + h - knots[0, 0]) / (knots[0, 1] - knots[0, 0])) == interval) & (
+        torch.floor((x.detach() - h - knots[0, 0]) / (knots[0, 1] - knots[0, 0])) == interval)
+    assert same.sum() > 40
+    assert torch.allclose(d1[:, 0], fd1, atol=1e-6)
+    assert torch.allclose(d2[same], fd2[same[:, 0]], atol=1e-5)
+
+
+def test_bad_parameters_raise():
+    with pytest.raises(ValueError, match="grid size G"):
+        splines.uniform_knots(1, 0, 3)
+    with pytest.raises(ValueError, match="degree k"):
+        splines.uniform_knots(1, 5, -1)
+    with pytest.raises(ValueError, match="grid_range"):
+        splines.uniform_knots(1, 5, 3, (1.0, 1.0))
+    with pytest.raises(ValueError, match="expected x"):
+        splines.fit_coefficients(torch.zeros(5, 2), torch.zeros(5, 3, 1), splines.uniform_knots(2, 3, 1), 1)
+
+
+def test_cardinal_matrix_is_partition_of_unity():
+    for k in range(6):
+        m = splines._cardinal_pieces(k)
+        # sum over bases of the polynomial pieces is the constant 1
+        assert np.allclose(m.sum(axis=1), np.eye(k + 1)[0])
