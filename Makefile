@@ -12,12 +12,16 @@ EXTRAS      ?= notebooks,cluster,test
 SCALE       ?= default
 TIMEOUT     ?= 7200
 
+NB_DIR      ?= notebooks
+FIGURES_DIR ?= figures
+CACHE_DIR   ?= .cache/results
+RUN_DIR     ?= build/executed/$(SCALE)
+
 BIN         := $(VENV)/bin
 INSTALLED   := $(VENV)/.installed
-NOTEBOOKS   := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+NOTEBOOKS   := $(sort $(wildcard $(NB_DIR)/[0-9][0-9]_*.ipynb))
 PACKAGE     := $(wildcard kanpaper/*.py kanpaper/*.mplstyle)
-RUN_DIR     := build/executed/$(SCALE)
-STAMPS      := $(patsubst notebooks/%.ipynb,$(RUN_DIR)/%.ok,$(NOTEBOOKS))
+STAMPS      := $(patsubst $(NB_DIR)/%.ipynb,$(RUN_DIR)/%.ok,$(NOTEBOOKS))
 
 # Kernels, figures and caches of the notebooks come from this checkout's venv.
 export JUPYTER_PREFER_ENV_PATH := 1
@@ -40,13 +44,13 @@ $(INSTALLED): pyproject.toml
 	@touch $@
 
 figures: $(STAMPS) ## Run every notebook headless (papermill) at SCALE and write figures/
-	@echo "All $(words $(NOTEBOOKS)) notebooks ran at scale '$(SCALE)'; figures are in figures/."
+	@echo "All $(words $(NOTEBOOKS)) notebooks ran at scale '$(SCALE)'; figures are in $(FIGURES_DIR)/."
 
-$(RUN_DIR)/%.ok: notebooks/%.ipynb $(PACKAGE) $(INSTALLED)
+$(RUN_DIR)/%.ok: $(NB_DIR)/%.ipynb $(PACKAGE) $(INSTALLED)
 	@mkdir -p $(RUN_DIR)
 	@rm -f $@
 	$(BIN)/python -m kanpaper.run_notebooks --scale $(SCALE) --out-dir $(RUN_DIR) \
-	    --figures-dir figures --cache-dir .cache/results --timeout $(TIMEOUT) $<
+	    --figures-dir $(FIGURES_DIR) --cache-dir $(CACHE_DIR) --timeout $(TIMEOUT) $<
 	@touch $@
 
 test: $(INSTALLED) ## Unit tests, then every notebook through nbval at SCALE=smoke

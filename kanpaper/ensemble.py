@@ -10,6 +10,7 @@ each member receives exactly its own gradient; with an element-wise optimizer
 from __future__ import annotations
 
 import copy
+import warnings
 from typing import Sequence
 
 import torch
@@ -17,6 +18,9 @@ from torch import Tensor, nn
 from torch.func import functional_call, stack_module_state, vmap
 
 __all__ = ["Ensemble"]
+
+# Under vmap, torch.searchsorted sees batched views and warns once about a copy it makes; harmless.
+warnings.filterwarnings("ignore", message=r"torch\.searchsorted\(\): input value tensor is non-contiguous")
 
 
 class Ensemble(nn.Module):

@@ -1,0 +1,96 @@
+import numpy as np
+import pytest
+
+from kanpaper.cache import ResultsCache, config_key
+from kanpaper.sweep import run_sweep
+
+CALLS = []
+
+
+def square(config):
+    CALLS.append(config["x"])
+    if config.get("fail_at") == config["x"]:
+        raise RuntimeError("interrupted")
+    return {"y": np.array([config["x"] ** 2]), "grid": np.arange(config["x"] + 1, dtype=float)}
+
+
+def seeded_noise(config):
+    return {"sample": np.random.default_rng(config["seed"]).normal(size=5)}
+
+
+def test_resume_after_interruption(tmp_path):
+    cache = ResultsCache(tmp_path)
+    CALLS.clear()
+    configs = [{"x": i} for i in range(5)]
+    with pytest.raises(RuntimeError):
+        for c in configs:                       # a run dies at x = 3
+            cache.get_or_compute(c, lambda c: square({**c, "fail_at": 3}))
+    assert CALLS == [0, 1, 2, 3]
+    CALLS.clear()
+    results = run_sweep(square, configs, cache=cache, n_jobs=1)
+    assert CALLS == [3, 4]                      # finished runs are not recomputed
+    assert [int(r["y"][0]) for r in results] == [0, 1, 4, 9, 16]
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_config_change_recomputes(tmp_path):
+    cache = ResultsCache(tmp_path)
+    CALLS.clear()
+    cache.get_or_compute({"x": 2, "lr": 1e-3}, square)
+    cache.get_or_compute({"lr": 1e-3, "x": 2}, square)   # same config, other key order
+    cache.get_or_compute({"x": 2, "lr": 1e-2}, square)
+    assert CALLS == [2, 2]
+    assert config_key({"a": 1, "b": 2}) == config_key({"b": 2, "a": 1}) != config_key({"a": 1, "b": 3})
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage"])
+def test_corrupted_entry_is_recomputed(tmp_path, damage):
+    cache = ResultsCache(tmp_path)
+    config = {"x": 7}
+    cache.get_or_compute(config, square)
+    path = cache.path(config)
+    data = bytearray(path.read_bytes())
+    if damage == "truncate":
+        data = data[: len(data) // 2]
+    elif damage == "flip":
+        # change one byte of an array's payload: the archive still opens, the digest catches it
+        with np.load(path) as archive:
+            payload = archive["grid"].tobytes()
+        at = bytes(data).find(payload)
+        data[at + 3] ^= 0xFF
+    else:
+        data = bytearray(b"not a zip file")
+    path.write_bytes(bytes(data))
+    CALLS.clear()
+    with pytest.warns(UserWarning, match="corrupt"):
+        out = cache.get_or_compute(config, square)
+    assert CALLS == [7] and out["y"][0] == 49
+    assert cache.load(config) is not None
+
+
+def test_cache_rejects_object_arrays(tmp_path):
+    with pytest.raises(ValueError, match="object"):
+        ResultsCache(tmp_path).store({"a": 1}, {"bad": np.array([{}, 1], dtype=object)})
+
+
+def test_sweep_local_processes_equal_serial():
+    configs = [{"seed": s} for s in range(4)]
+    serial = run_sweep(seeded_noise, configs, n_jobs=1)
+    parallel = run_sweep(seeded_noise, configs, n_jobs=2)
+    for a, b in zip(serial, parallel):
+        assert np.array_equal(a["sample"], b["sample"])
+
+
+def test_sweep_on_dask_cluster_equals_local(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    from joblib import parallel_config
+
+    configs = [{"seed": s} for s in range(6)]
+    local = run_sweep(seeded_noise, configs, n_jobs=2)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster):
+        with parallel_config(backend="dask"):
+            remote = run_sweep(seeded_noise, configs, cache=ResultsCache(tmp_path))
+    for a, b in zip(local, remote):
+        assert np.array_equal(a["sample"], b["sample"])
+    assert len(list(tmp_path.glob("*.npz"))) == 6

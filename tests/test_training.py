@@ -1,0 +1,127 @@
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from kanpaper import KAN, MLP, Ensemble, GridSchedule, regression_loss, rmse, train
+from kanpaper.lbfgs import pykan_lbfgs
+
+
+@pytest.fixture
+def data(gen):
+    x = torch.rand(200, 2, generator=gen, dtype=torch.float64) * 2 - 1
+    y = torch.sin(3 * x[:, :1]) * x[:, 1:]
+    return x, y
+
+
+@pytest.mark.parametrize("make", [lambda s: KAN([2, 5, 1], grid_size=6, seed=s),
+                                  lambda s: MLP.uniform(2, 1, 16, 3, seed=s)])
+def test_ensemble_members_follow_their_separate_runs(data, make):
+    x, y = data
+    targets = torch.stack([y * (1 + r) for r in range(3)])                     # (R, N, 1)
+    singles = [make(s) for s in range(3)]
+    ensemble = Ensemble(copy.deepcopy(singles))
+    out = train(ensemble, regression_loss(x, targets), 60, lr=1e-2, progress=False)
+    assert out.losses.shape == (60, 3)
+    for r, model in enumerate(singles):
+        alone = train(model, regression_loss(x, targets[r]), 60, lr=1e-2, progress=False)
+        assert np.abs(alone.losses - out.losses[:, r]).max() < 1e-10
+        member = ensemble.members()[r]
+        assert (member(x) - model(x)).abs().max() < 1e-10
+
+
+def test_ensemble_with_grid_schedule_matches_separate_runs(data):
+    x, y = data
+    schedule = GridSchedule.pykan(x, [5, 10], 20)
+    singles = [KAN([2, 3, 1], grid_size=5, seed=s) for s in range(2)]
+    ensemble = Ensemble(copy.deepcopy(singles))
+    out = train(ensemble, regression_loss(x, y), 40, lr=1e-2, schedule=schedule, progress=False)
+    for r, model in enumerate(singles):
+        alone = train(model, regression_loss(x, y), 40, lr=1e-2, schedule=schedule, progress=False)
+        assert np.abs(alone.losses - out.losses[:, r]).max() < 1e-10
+    assert ensemble.members()[0].grid_size == 10
+
+
+def test_lbfgs_matches_pykan_optimizer(float64_default, data):
+    from kan.LBFGS import LBFGS as PykanLBFGS
+
+    x, y = data
+    ours, theirs = KAN([2, 4, 1], grid_size=5), KAN([2, 4, 1], grid_size=5)
+    opt_ours = pykan_lbfgs(ours.parameters())
+    opt_theirs = PykanLBFGS(theirs.parameters(), lr=1, history_size=10, line_search_fn="strong_wolfe",
+                            tolerance_grad=1e-32, tolerance_change=1e-32, tolerance_ys=1e-32)
+    for _ in range(15):
+        for model, opt in ((ours, opt_ours), (theirs, opt_theirs)):
+            def closure(model=model, opt=opt):
+                opt.zero_grad()
+                loss = ((model(x) - y) ** 2).mean()
+                loss.backward()
+                return loss
+            opt.step(closure)
+    assert (ours(x) - theirs(x)).abs().max() < 1e-12
+
+
+def test_pykan_schedule_steps():
+    schedule = GridSchedule.pykan(torch.zeros(4, 1), [10, 20, 30], 100)
+    assert sorted(schedule.updates) == [s + o for o in (0, 100, 200) for s in range(0, 50, 5)]
+    assert schedule.extensions == {100: 20, 200: 30}
+
+
+def test_lbfgs_training_with_extensions_records_everything(data):
+    x, y = data
+    model = KAN([2, 3, 1], grid_size=5)
+    out = train(model, regression_loss(x, y), 12, optimizer="lbfgs",
+                schedule=GridSchedule.pykan(x, [5, 8], 6), metrics_fn=lambda m: {"rmse": rmse(m, x, y)},
+                record_fn=lambda m: {"pred": m(x)[:, 0]}, record_every=5, progress=False)
+    assert model.grid_size == 8
+    assert out.losses.shape == (12,) and np.isfinite(out.losses).all()
+    assert np.allclose(out.metrics["rmse"], np.sqrt(out.losses))
+    assert out.record_steps.tolist() == [0, 5, 10, 12]
+    assert out.records["pred"].shape == (4, 200)
+    assert out.losses[-1] < out.losses[0]
+    again = type(out).from_arrays(out.arrays())
+    assert np.array_equal(again.losses, out.losses) and again.records.keys() == out.records.keys()
+
+
+def test_nan_guard_stops_and_records(data):
+    x, y = data
+    calls = []
+
+    def blows_up_at_step_4(model):
+        calls.append(1)
+        loss = ((model(x) - y) ** 2).mean()
+        return loss * (torch.inf if len(calls) > 4 else 1.0)
+
+    out = train(MLP.uniform(2, 1, 8, 2, seed=0), blows_up_at_step_4, 50, progress=False)
+    assert out.diverged and int(out.diverged_at) == 4
+    assert np.isfinite(out.losses[:4]).all() and np.isnan(out.losses[5:]).all()
+
+
+def test_ensemble_member_divergence_does_not_stop_others(data):
+    x, y = data
+    members = [MLP.uniform(2, 1, 8, 2, seed=s) for s in range(2)]
+    ensemble = Ensemble(members)
+    scale = torch.tensor([1.0, float("inf")], dtype=torch.float64)
+    out = train(ensemble, lambda m: ((m(x) - y) ** 2).mean(dim=(-2, -1)) * scale, 10, progress=False)
+    assert out.diverged_at.tolist() == [-1, 0]
+    assert np.isfinite(out.losses[:, 0]).all()
+
+
+def test_training_errors(data):
+    x, y = data
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        train(KAN([2, 1]), regression_loss(x, y), 1, optimizer="sgd")
+    with pytest.raises(ValueError, match="L-BFGS"):
+        train(Ensemble([KAN([2, 1]), KAN([2, 1])]), regression_loss(x, y), 1, optimizer="lbfgs")
+    with pytest.raises(ValueError, match="steps"):
+        train(KAN([2, 1]), regression_loss(x, y), -1)
+    with pytest.raises(ValueError, match="record_every"):
+        train(KAN([2, 1]), regression_loss(x, y), 1, record_fn=lambda m: {})
+
+
+def test_ensemble_rejects_mismatched_members():
+    with pytest.raises(ValueError, match="same class"):
+        Ensemble([KAN([1, 2, 1]), KAN([1, 3, 1])])
+    with pytest.raises(ValueError, match="at least one"):
+        Ensemble([])
