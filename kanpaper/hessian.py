@@ -1,0 +1,103 @@
+"""Spectral-bias theory (the paper's Section 4.1): Hessians of least-squares losses.
+
+For one KAN layer without base term, ``y_q(x) = sum_p sum_m c[p, q, m] B_m(x_p)``,
+and inputs uniform on ``[0, 1]^d``, the loss ``1/2 E[(y - f)^2]`` is quadratic in
+the coefficients with Hessian (one output; ``d'`` outputs repeat it block-diagonally)::
+
+    H = I_d (x) (M - v v^T) + 1 1^T (x) v v^T,   M_lm = int B_l B_m,   v_m = int B_m
+
+computed here with Gauss-Legendre quadrature exact for piecewise polynomials.
+For comparison, the Gram matrix of a two-layer ReLU network's outer layer with
+neurons ``max(0, x - b_i)``, ``b_i = i / n``, in closed form.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from . import splines
+from .kan import KANLayer
+
+__all__ = ["bspline_gram", "kan_hessian", "relu_gram", "sample_hessian", "autograd_hessian",
+           "nonzero_condition_number", "sign_changes"]
+
+
+def bspline_gram(grid_size: int, k: int):
+    """``(M, v)`` for pykan-style uniform knots on [0, 1] (``G + k`` functions), integrated over [0, 1].
+
+    Returns:
+        ``M``: ``(G + k, G + k)``; ``v``: ``(G + k,)``.
+    """
+    knots = splines.uniform_knots(1, grid_size, k, (0.0, 1.0))
+    nodes, weights = np.polynomial.legendre.leggauss(k + 1)   # exact for degree 2k + 1
+    edges = np.linspace(0.0, 1.0, grid_size + 1)
+    lo, width = edges[:-1, None], np.diff(edges)[:, None]
+    x = (lo + width * (nodes + 1) / 2).ravel()
+    w = (width * weights / 2).ravel()
+    basis = splines.dense_basis(torch.as_tensor(x)[:, None], knots, k)[:, 0].numpy()   # (n_points, G+k)
+    gram = basis.T @ (w[:, None] * basis)
+    return gram, basis.T @ w
+
+
+def kan_hessian(grid_size: int, k: int, d: int, d_out: int = 1) -> np.ndarray:
+    """Exact Hessian of ``1/2 E[(y - f)^2]`` in the coefficients, ``(d' d (G+k), d' d (G+k))``.
+
+    Coefficients are ordered (output, input, basis).
+    """
+    if d < 1 or d_out < 1:
+        raise ValueError(f"need d >= 1 and d_out >= 1, got d={d}, d_out={d_out}")
+    gram, v = bspline_gram(grid_size, k)
+    outer = np.outer(v, v)
+    one_output = np.kron(np.eye(d), gram - outer) + np.kron(np.ones((d, d)), outer)
+    return np.kron(np.eye(d_out), one_output)
+
+
+def relu_gram(n: int) -> np.ndarray:
+    """``int_0^1 s(x - b_i) s(x - b_j) dx`` for ReLU ``s`` and ``b_i = i / n``, i = 0..n-1: ``(n, n)``."""
+    b = np.arange(n) / n
+    lo, hi = np.minimum.outer(b, b), np.maximum.outer(b, b)
+    tail = 1 - hi
+    return tail ** 3 / 3 + (hi - lo) * tail ** 2 / 2
+
+
+def sample_hessian(layer: KANLayer, x: torch.Tensor) -> torch.Tensor:
+    """Closed-form Hessian of ``1/2 mean((y - f)^2)`` for the sample ``x`` ``(N, d)``:
+    ``(Phi^T Phi / N)`` per output, ordered (input, output, basis) like ``layer.coef``."""
+    if layer.scale_base is not None:
+        raise ValueError("the theorem's layer has no base term: build it with base=None")
+    phi = splines.dense_basis(x, layer.knots, layer.k)                       # (N, d, n)
+    phi = phi.reshape(x.shape[0], -1)                                         # (N, d n)
+    n_basis, d, d_out = layer.coef.shape[-1], layer.n_in, layer.n_out
+    per_output = (phi.T @ phi / x.shape[0]).reshape(d, n_basis, d, n_basis)
+    scale = layer.scale_sp.detach()                                           # (d, d_out)
+    hess = torch.einsum("pmrl,pq,rs,qs->pqmrsl", per_output, scale, scale, torch.eye(d_out, dtype=phi.dtype))
+    size = d * d_out * n_basis
+    return hess.reshape(size, size)
+
+
+def autograd_hessian(layer: KANLayer, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Hessian of ``1/2 mean over samples of sum over outputs (y - f)^2`` w.r.t. ``layer.coef``, by autograd."""
+    coef = layer.coef.detach().clone()
+
+    def loss(c):
+        y = torch.func.functional_call(layer, {"coef": c}, (x,))
+        return 0.5 * ((y - target) ** 2).sum(-1).mean()
+
+    size = coef.numel()
+    return torch.autograd.functional.hessian(loss, coef).reshape(size, size)
+
+
+def nonzero_condition_number(matrix: np.ndarray, rtol: float = 1e-10):
+    """``(lambda_max / lambda_min over eigenvalues > rtol * lambda_max, number of eigenvalues below)``."""
+    eig = np.linalg.eigvalsh(matrix)
+    big = eig > rtol * eig[-1]
+    return eig[-1] / eig[big].min(), int((~big).sum())
+
+
+def sign_changes(values: np.ndarray) -> np.ndarray:
+    """Sign changes along the last axis (ignoring exact zeros): oscillation of a sampled function."""
+    signs = np.sign(values)
+    signs = np.where(signs == 0, np.nan, signs)
+    flips = signs[..., 1:] * signs[..., :-1] < 0
+    return flips.sum(axis=-1)
