@@ -20,6 +20,7 @@ from . import splines
 from .kan import KANLayer
 
 __all__ = ["bspline_gram", "kan_hessian", "relu_gram", "sample_hessian", "autograd_hessian",
+           "gradient_descent", "relu_features", "spline_features",
            "nonzero_condition_number", "sign_changes"]
 
 
@@ -101,3 +102,38 @@ def sign_changes(values: np.ndarray) -> np.ndarray:
     signs = np.where(signs == 0, np.nan, signs)
     flips = signs[..., 1:] * signs[..., :-1] < 0
     return flips.sum(axis=-1)
+
+
+def gradient_descent(features: np.ndarray, target: np.ndarray, steps: int, record_every: int):
+    """Gradient descent on ``1/2 mean((features @ c - target)^2)`` from ``c = 0`` with step ``1 / lambda_max``.
+
+    Args:
+        features: ``(N, P)``; target: ``(N,)``.
+
+    Returns:
+        ``(record_steps (n_records,), predictions (n_records, N))``, recorded before steps
+        ``0, R, 2R, ...`` and after the last.
+    """
+    n = features.shape[0]
+    hess = features.T @ features / n
+    rate = 1.0 / np.linalg.eigvalsh(hess)[-1]
+    coef = np.zeros(features.shape[1])
+    rhs = features.T @ target / n
+    recorded, predictions = [], []
+    for step in range(steps + 1):
+        if step % record_every == 0 or step == steps:
+            recorded.append(step)
+            predictions.append(features @ coef)
+        coef -= rate * (hess @ coef - rhs)
+    return np.asarray(recorded), np.asarray(predictions)
+
+
+def relu_features(x: np.ndarray, n: int) -> np.ndarray:
+    """``max(0, x - i / n)``, i = 0..n-1, at ``x`` ``(N,)``: ``(N, n)``."""
+    return np.maximum(0.0, np.subtract.outer(x, np.arange(n) / n))
+
+
+def spline_features(x: np.ndarray, grid_size: int, k: int) -> np.ndarray:
+    """The ``G + k`` B-splines of uniform knots on [0, 1] at ``x`` ``(N,)``: ``(N, G + k)``."""
+    knots = splines.uniform_knots(1, grid_size, k, (0.0, 1.0))
+    return splines.dense_basis(torch.as_tensor(x, dtype=torch.float64)[:, None], knots, k)[:, 0].numpy()

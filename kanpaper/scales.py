@@ -23,6 +23,11 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "default": {"n_points": 200, "demo_steps": 1000},
         "paper": {"n_points": 200, "demo_steps": 1000},
     },
+    "theory": {  # gradient descent on a quadratic is cheap: the same budget at every scale
+        "smoke": {"gd_steps": 20000, "record_every": 200},
+        "default": {"gd_steps": 20000, "record_every": 200},
+        "paper": {"gd_steps": 20000, "record_every": 200},
+    },
     "waves": {
         "smoke": {"n_points": 200, "kan_steps": 40, "mlp_steps": 100, "repeats": 2, "record_every": 10},
         "default": {"n_points": 200, "kan_steps": 3000, "mlp_steps": 20000, "repeats": 3, "record_every": 100},
