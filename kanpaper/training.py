@@ -21,7 +21,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 from torch import Tensor, nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .ensemble import Ensemble
 from .lbfgs import pykan_lbfgs
