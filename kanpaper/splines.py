@@ -180,7 +180,7 @@ def _de_boor(x: Tensor, knots: Tensor, interval: Tensor, k: int) -> Tensor:
     padded = torch.cat([knots[:, :1] - h_lo * pad.flip(0), knots, knots[:, -1:] + h_hi * pad], dim=1)
     # window[..., s] = t_{i-k+s}, s = 0 .. 2k+1 (offset k+1 for the padding)
     offsets = torch.arange(2 * k + 2, device=x.device)
-    where = (interval.clamp(-1, n_knots - 1) + 1).unsqueeze(-1) + offsets
+    where = (interval + 1).unsqueeze(-1) + offsets          # searchsorted gives -1 .. n_knots-1
     window = torch.gather(padded.unsqueeze(0).expand(x.shape[0], n_in, -1), 2, where)
     xe = x.unsqueeze(-1)
     values = torch.ones_like(xe)
