@@ -170,7 +170,7 @@ def train(model: nn.Module, loss_fn: Callable[[nn.Module], Tensor], steps: int, 
     def make_optimizer():
         params = [p for p in model.parameters() if p.requires_grad]
         if optimizer == "adam":
-            return torch.optim.Adam(params, lr=lr)
+            return torch.optim.Adam(params, lr=lr, fused=True)  # one kernel for all parameters
         return pykan_lbfgs(params, lr=lr)
 
     opt = make_optimizer()
