@@ -1,0 +1,98 @@
+import numpy as np
+import pytest
+import torch
+
+from kanpaper import KAN, MLP, splines
+from kanpaper.conversions import kan_to_mlp, mlp_to_kan, parameter_count, preactivation_bounds
+
+
+def random_bounded_kan(widths, G, k, seed):
+    """A random KAN (no base) whose every layer's inputs stay on that layer's uniform grid domain."""
+    gen = torch.Generator().manual_seed(seed)
+    kan = KAN(widths, grid_size=G, k=k, base=None, seed=seed)
+    radius = 1.0
+    with torch.no_grad():
+        for layer in kan.layers:
+            layer.knots = splines.uniform_knots(layer.n_in, G, k, (-radius, radius))
+            layer.coef.copy_(torch.randn(layer.coef.shape, generator=gen, dtype=torch.float64))
+            # |sum_m c B_m| <= max |c| (B-splines are nonnegative and sum to at most 1)
+            radius = float((layer.scale_sp.abs() * layer.coef.abs().amax(-1)).sum(0).max()) * 1.001
+    return kan
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_mlp_to_kan_is_exact(seed):
+    rng = np.random.default_rng(seed)
+    for k in (1, 2, 3):
+        depth = int(rng.integers(1, 5))
+        widths = [int(rng.integers(1, 4))] + [int(w) for w in rng.integers(1, 9, depth - 1)] + [int(rng.integers(1, 3))]
+        mlp = MLP(widths, "relu" if k == 1 else f"relu{k}", seed=seed)
+        low, high = -float(rng.uniform(0.5, 2)), float(rng.uniform(0.5, 2))
+        kan = mlp_to_kan(mlp, low, high)
+        assert kan.widths == widths and kan.grid_size == 2 and kan.k == k and len(kan.layers) <= 2 * depth
+        assert all(layer.scale_base is None for layer in kan.layers)
+        x = low + (high - low) * torch.rand(3000, widths[0], generator=torch.Generator().manual_seed(seed),
+                                            dtype=torch.float64)
+        y = mlp(x)
+        assert (kan(x) - y).abs().max() <= 1e-10 * (1 + y.abs().max())
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_kan_to_mlp_is_exact_on_uniform_grids(seed):
+    rng = np.random.default_rng(100 + seed)
+    for k in (1, 2, 3):
+        depth = int(rng.integers(1, 4))
+        widths = [int(w) for w in rng.integers(1, 5, depth + 1)]
+        G = int(rng.integers(5, 21))
+        kan = random_bounded_kan(widths, G, k, seed)
+        mlp = kan_to_mlp(kan)
+        assert mlp.widths[1:-1] == [w * (G + k) for w in widths[:-1]]
+        x = torch.rand(2000, widths[0], generator=torch.Generator().manual_seed(seed), dtype=torch.float64) * 2 - 1
+        y = kan(x)
+        assert (mlp(x) - y).abs().max() <= 1e-10 * (1 + y.abs().max())
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_kan_to_mlp_is_exact_after_grid_update(k):
+    gen = torch.Generator().manual_seed(k)
+    kan = KAN([2, 5, 3, 1], grid_size=12, k=k, base=None, seed=k)
+    with torch.no_grad():
+        for layer in kan.layers:
+            layer.coef.normal_(generator=gen)
+    x = torch.rand(800, 2, generator=gen, dtype=torch.float64) * 2 - 1
+    kan.update_grid(x)                       # data-adapted, non-uniform grids
+    assert not kan.layers[0].uniform
+    y = kan(x)
+    assert (kan_to_mlp(kan)(x) - y).abs().max() <= 1e-10 * (1 + y.abs().max())
+
+
+def test_parameter_counts():
+    mlp = MLP([3, 16, 16, 1], "relu3")
+    kan = mlp_to_kan(mlp)
+    edges = 3 * 16 + 16 * 16 + 16
+    assert parameter_count(mlp) == 3 * 16 + 16 + 16 * 16 + 16 + 16 + 1
+    assert parameter_count(kan) == edges * (2 + 3) + edges     # coefficients + w_s
+    big = kan_to_mlp(random_bounded_kan([2, 4, 1], 10, 3, 0))
+    assert parameter_count(big) == 2 * 26 + 26 + 26 * 52 + 52 + 52 * 1 + 1
+
+
+def test_bounds_are_sound():
+    mlp = MLP.uniform(2, 3, 7, 3, "relu2", seed=4)
+    bounds = preactivation_bounds(mlp, -1.0, 1.0)
+    x = torch.rand(5000, 2, dtype=torch.float64) * 2 - 1
+    a = x
+    for (lo, hi), layer in zip(bounds, mlp.linears):
+        z = layer(a)
+        assert bool((z >= lo - 1e-12).all() and (z <= hi + 1e-12).all())
+        a = torch.relu(z) ** 2
+
+
+def test_what_the_theorems_exclude():
+    with pytest.raises(ValueError, match="base term"):
+        kan_to_mlp(KAN([1, 2, 1]))
+    with pytest.raises(ValueError, match="k = 0"):
+        kan_to_mlp(KAN([1, 2, 1], k=0, base=None))
+    with pytest.raises(ValueError, match="ReLU\\^k"):
+        mlp_to_kan(MLP([1, 2, 1], "tanh"))
+    with pytest.raises(ValueError, match="low < high"):
+        mlp_to_kan(MLP([1, 2, 1]), 1.0, -1.0)
