@@ -8,13 +8,12 @@ max(0, y)^k`` on ``[-R, R]`` both lie in the span of the k + 2 B-splines of the 
 ``{-R, 0, R}`` (G = 2), so every edge is represented exactly once ``R`` bounds the
 pre-activation, which interval arithmetic over the input box provides.
 
-KAN -> MLP (Theorem 3.3 as checked here). On its grid domain ``[t_k, t_{G+k}]`` a
-degree-k spline is a polynomial plus truncated powers at the G - 1 interior knots,
-and the polynomial part is spanned by ``s(x - t_j)`` for the k + 1 knots
-``t_0 .. t_k`` at or below the domain. So the G + k units ``s(x_p - t_{p, j})``,
-``j = 0 .. G+k-1``, shared by all outputs of input p, represent every edge of a
-layer: one hidden layer of ``n_in (G + k)`` units per KAN layer; the output
-weights come from an exact least-squares solve.
+KAN -> MLP (Theorem 3.3 as checked here). A degree-k B-spline is a combination of
+k + 2 truncated powers ``sigma_k(x - t_j)`` at its knots (divided differences), for
+every real x. So the ``G + 2k + 1`` units ``sigma_k(x_p - t_{p, j})``, one per knot of
+input p and shared by all outputs of that input, represent every edge of a layer:
+one hidden layer of ``n_in (G + 2k + 1)`` units per KAN layer, width about
+``(G + k) W``.
 """
 
 from __future__ import annotations
@@ -27,7 +26,8 @@ from . import splines
 from .kan import KAN
 from .mlp import MLP
 
-__all__ = ["parameter_count", "mlp_to_kan", "kan_to_mlp", "relu_power", "preactivation_bounds"]
+__all__ = ["parameter_count", "mlp_to_kan", "kan_to_mlp", "relu_power", "preactivation_bounds", "random_bounded_kan",
+           "truncated_power_weights"]
 
 
 def parameter_count(model: nn.Module) -> int:
@@ -117,12 +117,37 @@ def mlp_to_kan(mlp: MLP, low=-1.0, high=1.0) -> KAN:
     return kan
 
 
-def kan_to_mlp(kan: KAN) -> MLP:
-    """A ReLU^k MLP equal to ``kan`` (no base term, degree k >= 1) on its grid domain.
+def truncated_power_weights(knots: Tensor, k: int) -> Tensor:
+    """``beta`` with ``B_m(x) = sum_j beta[p, m, j] sigma_k(x - t_{p, j})`` for every real x.
 
-    Layer l of the KAN becomes ``n_l (G + k)`` hidden units ``sigma_k(x_p - t_{p, j})``;
-    the linear map after them combines the units into the KAN's outputs and, merged
-    with the next layer's shifts, feeds the next hidden layer.
+    The divided-difference formula of a B-spline:
+    ``B_m(x) = (t_{m+k+1} - t_m) (-1)^{k+1} sum_{j=0}^{k+1} sigma_k(x - t_{m+j}) / prod_{i != j} (t_{m+j} - t_{m+i})``.
+
+    Args:
+        knots: ``(n_in, G + 2k + 1)`` strictly increasing.
+
+    Returns:
+        ``(n_in, G + k, G + 2k + 1)``.
+    """
+    n_in, n_knots = knots.shape
+    n_basis = n_knots - k - 1
+    beta = torch.zeros(n_in, n_basis, n_knots, dtype=knots.dtype)
+    for m in range(n_basis):
+        window = knots[:, m: m + k + 2]                                         # (n_in, k+2)
+        gaps = window.unsqueeze(-1) - window.unsqueeze(-2)                       # t_j - t_i
+        gaps = gaps + torch.eye(k + 2, dtype=knots.dtype)                        # ignore i == j
+        scale = (window[:, -1] - window[:, 0]) * (-1) ** (k + 1)
+        beta[:, m, m: m + k + 2] = scale.unsqueeze(-1) / gaps.prod(dim=-1)
+    return beta
+
+
+def kan_to_mlp(kan: KAN) -> MLP:
+    """A ReLU^k MLP equal to ``kan`` (no base term, degree k >= 1) for every input.
+
+    Layer l of the KAN becomes ``n_l (G + 2k + 1)`` hidden units ``sigma_k(x_p - t_{p, j})``, one per knot
+    of input p (shared by all its outputs): every B-spline is a combination of k + 2 of them. The linear
+    map after the units combines them into the KAN's outputs and, merged with the next layer's shifts,
+    feeds the next hidden layer.
     """
     k = kan.k
     if any(layer.scale_base is not None for layer in kan.layers):
@@ -131,26 +156,37 @@ def kan_to_mlp(kan: KAN) -> MLP:
     if k < 1:
         raise ValueError("k = 0 splines are step functions, not ReLU^k networks; need k >= 1")
     dtype = kan.layers[0].coef.dtype
-    hidden = [layer.n_in * (layer.knots.shape[1] - k - 1) for layer in kan.layers]
+    hidden = [layer.n_in * layer.knots.shape[1] for layer in kan.layers]
     mlp = MLP([kan.widths[0], *hidden, kan.widths[-1]], "relu" if k == 1 else f"relu{k}", seed=0, dtype=dtype)
     with torch.no_grad():
-        combine_prev = None   # (n_prev_hidden -> n_in) map of the previous layer, to merge
+        combine_prev = None   # (n_in -> n_prev_hidden) output map of the previous layer, to merge
         for index, layer in enumerate(kan.layers):
-            n_in, n_basis = layer.n_in, layer.knots.shape[1] - k - 1
-            shifts = layer.knots[:, :n_basis]                                 # (n_in, G+k)
-            select = torch.zeros(n_in * n_basis, n_in, dtype=dtype)
-            select[torch.arange(n_in * n_basis), torch.arange(n_in).repeat_interleave(n_basis)] = 1.0
-            # output weights: per input, the units reproduce each edge spline (times w_s) exactly
-            points = _gauss_points(layer.knots, k)                               # (n_in, n_points)
-            units = _sigma(points.unsqueeze(-1) - shifts.unsqueeze(1), k)      # (n_in, n_points, G+k)
-            edges = layer.spline_edges(points.T) * layer.scale_sp               # (n_points, n_in, n_out)
-            norms = units.abs().amax(dim=1, keepdim=True)                      # column scaling for conditioning
-            solution = torch.linalg.lstsq(units / norms, edges.permute(1, 0, 2)).solution
-            solution = solution / norms.transpose(1, 2)                          # (n_in, G+k, n_out)
+            n_in, n_units = layer.n_in, layer.knots.shape[1]
+            select = torch.zeros(n_in * n_units, n_in, dtype=dtype)              # unit (p, j) reads x_p
+            select[torch.arange(n_in * n_units), torch.arange(n_in).repeat_interleave(n_units)] = 1.0
             linear_in = mlp.linears[index]
             linear_in.weight.copy_(select if combine_prev is None else select @ combine_prev)
-            linear_in.bias.copy_(-shifts.reshape(-1))
-            combine_prev = solution.reshape(n_in * n_basis, layer.n_out).T      # (n_out, n_in (G+k))
+            linear_in.bias.copy_(-layer.knots.reshape(-1))
+            coef = layer.coef * layer.scale_sp.unsqueeze(-1)                     # (n_in, n_out, G+k)
+            weights = coef @ truncated_power_weights(layer.knots, k)             # (n_in, n_out, n_units)
+            combine_prev = weights.permute(1, 0, 2).reshape(layer.n_out, n_in * n_units)
         mlp.linears[-1].weight.copy_(combine_prev)
         mlp.linears[-1].bias.zero_()
     return mlp
+
+
+def random_bounded_kan(widths, grid_size: int, k: int, seed: int) -> KAN:
+    """A random KAN without base term (N(0, 1) coefficients, uniform grids) whose every layer's
+    inputs, for model inputs in [-1, 1], stay on that layer's grid domain: the setting of the
+    KAN -> MLP theorem. Each grid covers ``[-R, R]`` with ``R`` the bound
+    ``sum_p |w_s| max_m |c|`` of the previous layer (B-splines are nonnegative and sum to <= 1).
+    """
+    gen = torch.Generator().manual_seed(seed)
+    kan = KAN(widths, grid_size=grid_size, k=k, base=None, seed=seed)
+    radius = 1.0
+    with torch.no_grad():
+        for layer in kan.layers:
+            layer.knots = splines.uniform_knots(layer.n_in, grid_size, k, (-radius, radius))
+            layer.coef.copy_(torch.randn(layer.coef.shape, generator=gen, dtype=layer.coef.dtype))
+            radius = float((layer.scale_sp.abs() * layer.coef.abs().amax(-1)).sum(0).max()) * 1.001
+    return kan

@@ -23,6 +23,11 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "default": {"n_points": 200, "demo_steps": 1000},
         "paper": {"n_points": 200, "demo_steps": 1000},
     },
+    "expressiveness": {  # exact constructions and spline fits: cheap, the same at every scale
+        "smoke": {"n_points": 4000, "seeds": 5},
+        "default": {"n_points": 4000, "seeds": 5},
+        "paper": {"n_points": 4000, "seeds": 5},
+    },
     "theory": {  # gradient descent on a quadratic is cheap: the same budget at every scale
         "smoke": {"gd_steps": 20000, "record_every": 200},
         "default": {"gd_steps": 20000, "record_every": 200},

@@ -2,22 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from kanpaper import KAN, MLP, splines
-from kanpaper.conversions import kan_to_mlp, mlp_to_kan, parameter_count, preactivation_bounds
-
-
-def random_bounded_kan(widths, G, k, seed):
-    """A random KAN (no base) whose every layer's inputs stay on that layer's uniform grid domain."""
-    gen = torch.Generator().manual_seed(seed)
-    kan = KAN(widths, grid_size=G, k=k, base=None, seed=seed)
-    radius = 1.0
-    with torch.no_grad():
-        for layer in kan.layers:
-            layer.knots = splines.uniform_knots(layer.n_in, G, k, (-radius, radius))
-            layer.coef.copy_(torch.randn(layer.coef.shape, generator=gen, dtype=torch.float64))
-            # |sum_m c B_m| <= max |c| (B-splines are nonnegative and sum to at most 1)
-            radius = float((layer.scale_sp.abs() * layer.coef.abs().amax(-1)).sum(0).max()) * 1.001
-    return kan
+from kanpaper import KAN, MLP
+from kanpaper.conversions import kan_to_mlp, mlp_to_kan, parameter_count, preactivation_bounds, random_bounded_kan
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -46,7 +32,7 @@ def test_kan_to_mlp_is_exact_on_uniform_grids(seed):
         G = int(rng.integers(5, 21))
         kan = random_bounded_kan(widths, G, k, seed)
         mlp = kan_to_mlp(kan)
-        assert mlp.widths[1:-1] == [w * (G + k) for w in widths[:-1]]
+        assert mlp.widths[1:-1] == [w * (G + 2 * k + 1) for w in widths[:-1]]
         x = torch.rand(2000, widths[0], generator=torch.Generator().manual_seed(seed), dtype=torch.float64) * 2 - 1
         y = kan(x)
         assert (mlp(x) - y).abs().max() <= 1e-10 * (1 + y.abs().max())
@@ -55,7 +41,7 @@ def test_kan_to_mlp_is_exact_on_uniform_grids(seed):
 @pytest.mark.parametrize("k", [1, 2, 3])
 def test_kan_to_mlp_is_exact_after_grid_update(k):
     gen = torch.Generator().manual_seed(k)
-    kan = KAN([2, 5, 3, 1], grid_size=12, k=k, base=None, seed=k)
+    kan = KAN([2, 5, 3, 1], grid_size=10, k=k, base=None, seed=k)
     with torch.no_grad():
         for layer in kan.layers:
             layer.coef.normal_(generator=gen)
@@ -73,7 +59,7 @@ def test_parameter_counts():
     assert parameter_count(mlp) == 3 * 16 + 16 + 16 * 16 + 16 + 16 + 1
     assert parameter_count(kan) == edges * (2 + 3) + edges     # coefficients + w_s
     big = kan_to_mlp(random_bounded_kan([2, 4, 1], 10, 3, 0))
-    assert parameter_count(big) == 2 * 26 + 26 + 26 * 52 + 52 + 52 * 1 + 1
+    assert parameter_count(big) == 2 * 34 + 34 + 34 * 68 + 68 + 68 * 1 + 1     # 10 + 2*3 + 1 = 17 units per input
 
 
 def test_bounds_are_sound():
@@ -96,3 +82,17 @@ def test_what_the_theorems_exclude():
         mlp_to_kan(MLP([1, 2, 1], "tanh"))
     with pytest.raises(ValueError, match="low < high"):
         mlp_to_kan(MLP([1, 2, 1]), 1.0, -1.0)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_bsplines_are_combinations_of_truncated_powers(k):
+    from kanpaper import splines
+    from kanpaper.conversions import truncated_power_weights
+
+    gen = torch.Generator().manual_seed(k)
+    interior = torch.sort(torch.rand(2, 8, generator=gen, dtype=torch.float64), dim=1).values
+    knots = splines.extend_knots(interior, k)
+    x = torch.rand(500, 2, generator=gen, dtype=torch.float64) * 4 - 2           # also outside the knots
+    units = torch.relu(x.unsqueeze(-1) - knots) ** k                             # (N, n_in, n_knots)
+    rebuilt = torch.einsum("npj,pmj->npm", units, truncated_power_weights(knots, k))
+    assert (rebuilt - splines.dense_basis(x, knots, k)).abs().max() < 1e-9
