@@ -15,7 +15,7 @@ import seaborn as sns
 from matplotlib.colors import ListedColormap
 
 __all__ = ["spectrum", "amplitude_spectrum", "learned_fraction", "relative_error",
-           "residual_spectrum", "heatmap_colormap", "plot_frequency_heatmap"]
+           "residual_spectrum", "first_learned", "heatmap_colormap", "plot_frequency_heatmap"]
 
 
 def spectrum(y: np.ndarray) -> np.ndarray:
@@ -59,6 +59,29 @@ def relative_error(prediction: np.ndarray, target: np.ndarray, frequencies: Sequ
 def residual_spectrum(prediction: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Amplitude spectrum of ``target - prediction``: what is left to learn, per bin."""
     return amplitude_spectrum(np.asarray(target, float) - np.asarray(prediction, float))
+
+
+def first_learned(fraction: np.ndarray, steps: Sequence[int], threshold: float = 0.9) -> np.ndarray:
+    """Scalar summary of spectral bias: the first recorded iteration at which each
+    frequency's learned fraction reaches ``threshold``; ``inf`` where it never does.
+
+    Args:
+        fraction: ``(n_records, ..., F)`` learned fractions (records along axis 0).
+        steps: ``(n_records,)`` iteration of each record, increasing.
+
+    Returns:
+        ``(..., F)`` iterations (float, ``inf`` for "not within the run").
+    """
+    fraction = np.asarray(fraction, dtype=float)
+    steps = np.asarray(steps, dtype=float)
+    if fraction.ndim < 2 or fraction.shape[0] != len(steps):
+        raise ValueError(f"fraction must be (n_records, ..., F) with n_records = len(steps) = {len(steps)}, "
+                         f"got shape {fraction.shape}")
+    if not 0 < threshold:
+        raise ValueError(f"threshold must be positive, got {threshold}")
+    reached = fraction >= threshold
+    first = steps[np.argmax(reached, axis=0)]
+    return np.where(reached.any(axis=0), first, np.inf)
 
 
 def heatmap_colormap() -> ListedColormap:

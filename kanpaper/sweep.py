@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
+import torch
 from joblib import Parallel, delayed
 
 from .cache import ResultsCache
@@ -22,7 +23,9 @@ Config = Mapping[str, Any]
 
 
 def _run_one(fn: Callable[[Config], Mapping[str, Any]], config: Config,
-             cache_dir: str | None) -> dict[str, np.ndarray]:
+             cache_dir: str | None, threads: int | None = None) -> dict[str, np.ndarray]:
+    if threads is not None:
+        torch.set_num_threads(threads)
     if cache_dir is None:
         return {k: np.asarray(v) for k, v in fn(config).items()}
     return ResultsCache(cache_dir).get_or_compute(config, fn)
@@ -30,7 +33,8 @@ def _run_one(fn: Callable[[Config], Mapping[str, Any]], config: Config,
 
 def run_sweep(fn: Callable[[Config], Mapping[str, Any]], configs: Sequence[Config], *,
               n_jobs: int | None = None, cache: ResultsCache | None = None,
-              backend: str | None = None, verbose: int = 0) -> list[dict[str, np.ndarray]]:
+              backend: str | None = None, threads_per_job: int | None = None,
+              verbose: int = 0) -> list[dict[str, np.ndarray]]:
     """``[fn(c) for c in configs]``, in parallel, through the cache if given.
 
     Args:
@@ -40,6 +44,10 @@ def run_sweep(fn: Callable[[Config], Mapping[str, Any]], configs: Sequence[Confi
         cache: a :class:`ResultsCache`; cached runs are not recomputed.
         backend: a joblib backend name; ``None`` uses the active ``parallel_config``
             (local processes unless, e.g., the ``"dask"`` backend is active).
+        threads_per_job: torch threads in each worker process (e.g. 1 with
+            ``n_jobs`` = cores: small KANs gain more from parallel runs than from
+            threads). ``None`` leaves torch's default; ignored when ``n_jobs == 1``
+            (runs then share this process).
 
     Returns:
         The results in the order of ``configs``.
@@ -55,9 +63,12 @@ def run_sweep(fn: Callable[[Config], Mapping[str, Any]], configs: Sequence[Confi
         found, missing = [None] * len(configs), list(range(len(configs)))
     if n_jobs is None:
         n_jobs = 1 if len(missing) <= 1 else -1
+    if threads_per_job is not None and threads_per_job < 1:
+        raise ValueError(f"threads_per_job must be >= 1 or None, got {threads_per_job}")
+    threads = threads_per_job if n_jobs != 1 else None
     if missing:
         computed = Parallel(n_jobs=n_jobs, backend=backend, verbose=verbose)(
-            delayed(_run_one)(fn, configs[i], cache_dir) for i in missing)
+            delayed(_run_one)(fn, configs[i], cache_dir, threads) for i in missing)
         for i, result in zip(missing, computed):
             found[i] = result
     return found

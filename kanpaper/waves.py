@@ -7,20 +7,24 @@ every target frequency at every recorded iteration, and the training loss.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+import os
+from functools import partial
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import torch
 
+from .cache import ResultsCache
 from .data import WAVE_FREQUENCIES, phased_waves, random_phases, wave_amplitudes, wave_points
 from .ensemble import Ensemble
 from .fourier import learned_fraction
 from .kan import KAN
 from .mlp import MLP
 from .scales import check_choice
-from .training import regression_loss, train
+from .sweep import run_sweep
+from .training import GridSchedule, regression_loss, train
 
-__all__ = ["build_model", "run_waves"]
+__all__ = ["build_model", "run_waves", "run_wave_sweep", "describe"]
 
 
 def build_model(config: Mapping[str, Any], seed: int):
@@ -30,18 +34,26 @@ def build_model(config: Mapping[str, Any], seed: int):
     if depth < 1:
         raise ValueError(f"depth counts layers and must be >= 1, got {depth}")
     if kind == "kan":
-        return KAN([1] + [width] * (depth - 1) + [1], grid_size=int(config["grid_size"]), k=3,
+        grid_size = int(config["grids"][0]) if config.get("grids") else int(config["grid_size"])
+        return KAN([1] + [width] * (depth - 1) + [1], grid_size=grid_size, k=3,
                    grid_range=tuple(config.get("grid_range", (-1.0, 1.0))), seed=seed)
     return MLP.uniform(1, 1, width, depth, config.get("activation", "relu"), seed=seed)
 
 
-def run_waves(config: Mapping[str, Any]) -> dict[str, np.ndarray]:
+def run_waves(config: Mapping[str, Any], progress: bool = True) -> dict[str, np.ndarray]:
     """Train on the phased waves; config keys:
 
     ``model`` ("kan"/"mlp"), ``width``, ``depth``, ``grid_size`` (KAN), ``steps``,
     ``lr``, ``record_every``, ``repeats``, ``amplitudes`` ("equal"/"increasing"),
     ``seed`` (phases and initialisations), ``n_points``; optional ``grid_range``,
-    ``activation``, ``progress``.
+    ``activation``, and for KANs a grid schedule:
+
+    - ``grids``: grid sizes ``[G0, G1, ...]``; the run is split into equal stages
+      and the grid is extended to the next size (on the training inputs) at the
+      start of each stage (without it the grid keeps ``grid_size``: the authors' run);
+    - ``grid_updates``: if true, grids adapt to the training inputs (pykan's
+      ``update_grid_from_samples``) at steps 0, 5, ..., 45 of every stage, so they
+      cover the data instead of pykan's default ``[-1, 1]``.
 
     Returns:
         ``fraction``: ``(n_records, repeats, 10)`` learned fraction per frequency;
@@ -56,9 +68,55 @@ def run_waves(config: Mapping[str, Any]) -> dict[str, np.ndarray]:
     inputs = torch.as_tensor(x, dtype=torch.float64)[:, None]
     targets = torch.as_tensor(y, dtype=torch.float64)[..., None]              # (R, N, 1)
     model = Ensemble([build_model(config, seed=seed * 1000 + r) for r in range(repeats)])
-    result = train(model, regression_loss(inputs, targets), int(config["steps"]), optimizer="adam",
-                   lr=float(config["lr"]), record_every=int(config["record_every"]),
+    steps = int(config["steps"])
+    result = train(model, regression_loss(inputs, targets), steps, optimizer="adam",
+                   lr=float(config["lr"]), schedule=_grid_schedule(config, inputs, steps),
+                   record_every=int(config["record_every"]),
                    record_fn=lambda m: {"prediction": m(inputs)[..., 0]},
-                   progress=bool(config.get("progress", True)), desc=f"{config['model']} waves")
+                   progress=progress, desc=describe(config))
     fraction = learned_fraction(result.records["prediction"], amplitudes, WAVE_FREQUENCIES)
     return {"fraction": fraction, "steps": result.record_steps, "loss": result.losses, "phases": phases}
+
+
+def _grid_schedule(config: Mapping[str, Any], inputs: torch.Tensor, steps: int) -> GridSchedule | None:
+    grids = [int(g) for g in config.get("grids") or ()]
+    updates = bool(config.get("grid_updates", False))
+    if config["model"] != "kan" or (len(grids) <= 1 and not updates):
+        return None
+    if any(b <= a for a, b in zip(grids, grids[1:])):
+        raise ValueError(f"grids must increase, got {grids}")
+    stages = max(len(grids), 1)
+    if steps < stages:
+        raise ValueError(f"{steps} steps cannot hold {stages} grid stages")
+    sizes = grids or [int(config["grid_size"])]
+    return GridSchedule.pykan(inputs, sizes, steps // stages, update_grid=updates)
+
+
+def describe(config: Mapping[str, Any]) -> str:
+    """A short label such as ``"KAN W10 D3 G10"``, ``"KAN W10 D3 G5-40 (data grid)"`` or ``"MLP W256 D10"``."""
+    name = f"{config['model'].upper()} W{config['width']} D{config['depth']}"
+    if config["model"] != "kan":
+        return name
+    grids = config.get("grids") or [config["grid_size"]]
+    name += f" G{grids[0]}" + (f"-{grids[-1]}" if len(grids) > 1 else "")
+    return name + (" (data grid)" if config.get("grid_updates") else "")
+
+
+def run_wave_sweep(configs: Sequence[Mapping[str, Any]], cache: ResultsCache | None = None,
+                   workers: int | None = None) -> list[dict[str, np.ndarray]]:
+    """``[run_waves(c) for c in configs]`` through the results cache and the sweep runner.
+
+    MLPs run one at a time with all of torch's threads (their matrix products use
+    them); KANs, bound by per-operation overhead rather than arithmetic, run
+    ``workers`` at a time (default: all cores) with one thread each.
+    """
+    configs = list(configs)
+    workers = workers or os.cpu_count() or 1
+    results: list[dict[str, np.ndarray] | None] = [None] * len(configs)
+    for kind, jobs in (("mlp", 1), ("kan", workers)):
+        index = [i for i, c in enumerate(configs) if c["model"] == kind]
+        runs = run_sweep(partial(run_waves, progress=jobs == 1), [configs[i] for i in index], cache=cache,
+                         n_jobs=jobs, threads_per_job=1 if jobs > 1 else None, verbose=10 if jobs > 1 else 0)
+        for i, run in zip(index, runs):
+            results[i] = run
+    return results

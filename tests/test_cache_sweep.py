@@ -94,3 +94,15 @@ def test_sweep_on_dask_cluster_equals_local(tmp_path):
     for a, b in zip(local, remote):
         assert np.array_equal(a["sample"], b["sample"])
     assert len(list(tmp_path.glob("*.npz"))) == 6
+
+
+def torch_threads(config):
+    import torch
+    return {"threads": np.array([torch.get_num_threads()])}
+
+
+def test_threads_per_job_sets_worker_threads():
+    runs = run_sweep(torch_threads, [{"i": i} for i in range(2)], n_jobs=2, threads_per_job=1)
+    assert [int(r["threads"][0]) for r in runs] == [1, 1]
+    with pytest.raises(ValueError, match="threads_per_job"):
+        run_sweep(torch_threads, [{"i": 0}, {"i": 1}], n_jobs=2, threads_per_job=0)

@@ -73,3 +73,17 @@ def test_heatmap_uses_fixed_scale_and_paper_colormap():
     with pytest.raises(ValueError, match="len"):
         fourier.plot_frequency_heatmap(ax, values, [0, 1], WAVE_FREQUENCIES)
     plt.close(fig)
+
+
+def test_first_learned_is_first_record_reaching_threshold():
+    steps = np.array([0, 100, 200, 300])
+    fraction = np.array([[0.0, 0.0, 0.0],
+                         [0.95, 0.2, 0.0],
+                         [0.85, 0.9, 0.1],
+                         [1.0, 1.0, 0.5]])
+    first = fourier.first_learned(fraction, steps)
+    assert first.tolist() == [100.0, 200.0, np.inf]
+    stacked = fourier.first_learned(np.stack([fraction, fraction[:, ::-1]], axis=1), steps)  # (records, 2, F)
+    assert stacked.shape == (2, 3) and stacked[1].tolist() == [np.inf, 200.0, 100.0]
+    with pytest.raises(ValueError, match="n_records"):
+        fourier.first_learned(fraction, steps[:3])

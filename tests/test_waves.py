@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+import torch
+
+from kanpaper.data import WAVE_FREQUENCIES
+from kanpaper.cache import ResultsCache
+from kanpaper.waves import _grid_schedule, describe, run_wave_sweep, run_waves
+
+BASE = dict(lr=1e-2, record_every=5, repeats=2, amplitudes="equal", seed=3, n_points=200)
+
+
+@pytest.mark.parametrize("model", [dict(model="kan", width=4, depth=2, grid_size=5),
+                                   dict(model="mlp", width=16, depth=3)])
+def test_run_waves_shapes_and_determinism(model):
+    config = dict(BASE, steps=12, **model)
+    first, second = run_waves(config, progress=False), run_waves(config, progress=False)
+    assert first["fraction"].shape == (4, 2, len(WAVE_FREQUENCIES))        # records at 0, 5, 10, 12
+    assert first["steps"].tolist() == [0, 5, 10, 12]
+    assert first["loss"].shape == (12, 2) and first["phases"].shape == (2, 10)
+    for name in first:
+        assert np.array_equal(first[name], second[name]), name
+    assert not np.array_equal(first["phases"][0], first["phases"][1])     # repeats see different phases
+
+
+def test_grid_schedule_extends_in_equal_stages_and_updates_like_pykan():
+    x = torch.linspace(0, 1, 20, dtype=torch.float64)[:, None]
+    config = dict(BASE, model="kan", width=4, depth=2, grids=[5, 10, 20, 40], grid_updates=True)
+    schedule = _grid_schedule(config, x, 400)
+    assert schedule.extensions == {100: 10, 200: 20, 300: 40}
+    assert schedule.updates == {s + d for s in (0, 100, 200, 300) for d in range(0, 50, 5)}
+    assert _grid_schedule(dict(config, grid_updates=False), x, 400).updates == set()
+    assert _grid_schedule(dict(BASE, model="kan", grid_size=5), x, 400) is None      # the authors' run
+    with pytest.raises(ValueError, match="increase"):
+        _grid_schedule(dict(config, grids=[10, 5]), x, 400)
+
+
+def test_grid_extension_run_ends_on_the_last_grid_and_learns():
+    config = dict(BASE, model="kan", width=4, depth=2, grids=[3, 6], grid_updates=True, steps=40)
+    out = run_waves(config, progress=False)
+    assert out["fraction"].shape == (9, 2, 10)
+    assert np.isfinite(out["loss"]).all()
+    assert out["loss"][-1].mean() < out["loss"][0].mean()
+
+
+def test_sweep_mixes_models_keeps_order_and_matches_single_runs(tmp_path):
+    configs = [dict(BASE, steps=6, model="kan", width=3, depth=2, grid_size=5),
+               dict(BASE, steps=6, model="mlp", width=8, depth=3),
+               dict(BASE, steps=6, model="kan", width=3, depth=2, grid_size=5, seed=4)]
+    cache = ResultsCache(tmp_path)
+    runs = run_wave_sweep(configs, cache=cache, workers=2)
+    assert len(list(tmp_path.glob("*.npz"))) == 3
+    for config, run in zip(configs, runs):
+        np.testing.assert_allclose(run["loss"], run_waves(config, progress=False)["loss"], rtol=1e-10)
+    again = run_wave_sweep(configs, cache=cache, workers=2)                  # from the cache
+    assert all(np.array_equal(a["fraction"], b["fraction"]) for a, b in zip(runs, again))
+
+
+def test_describe():
+    assert describe(dict(model="mlp", width=256, depth=10)) == "MLP W256 D10"
+    assert describe(dict(model="kan", width=10, depth=3, grid_size=10)) == "KAN W10 D3 G10"
+    assert describe(dict(model="kan", width=10, depth=3, grids=[5, 40], grid_updates=True)) == \
+        "KAN W10 D3 G5-40 (data grid)"
