@@ -130,14 +130,14 @@ def _schedule(config: Mapping[str, Any], x: Tensor) -> GridSchedule:
     return GridSchedule(x, updates, extensions)
 
 
-def run_poisson(config: Mapping[str, Any]) -> dict[str, np.ndarray]:
+def run_poisson(config: Mapping[str, Any], progress: bool = True) -> dict[str, np.ndarray]:
     """Solve the problem with one model; config keys:
 
     ``model`` ("kan"/"mlp"), ``k`` (frequency), ``loss`` ("ritz"/"pinn"),
     ``n_points``, ``grids`` and ``steps_per_grid`` (KAN: grid sizes, L-BFGS
     steps at each; the MLP trains ``len(grids) * steps_per_grid`` steps with one
     optimizer, as the authors' script does); optional ``weight`` (0.01),
-    ``update_every`` (5), ``update_until`` (50), ``progress``.
+    ``update_every`` (5), ``update_until`` (50).
 
     KAN grids adapt to the points at steps 0, 5, ..., 50 of every stage, and the
     L-BFGS optimizer (pykan's settings) is re-created after each update and extension.
@@ -156,7 +156,7 @@ def run_poisson(config: Mapping[str, Any]) -> dict[str, np.ndarray]:
     schedule = _schedule(config, x) if config["model"] == "kan" else None
     result = train(model, loss_fn, steps, optimizer="lbfgs", schedule=schedule,
                    reset_optimizer_on_update=True, metrics_fn=lambda m: solution_errors(m, x, k),
-                   progress=bool(config.get("progress", True)), desc=f"{config['model']} k={k:g}")
+                   progress=progress, desc=f"{config['model'].upper()} k={k:g}")
     u, du = derivatives(model, x, order=1, create_graph=False)
     return {"l2": result.metrics["l2"], "h1": result.metrics["h1"], "loss": result.losses,
             "x": x[:, 0].numpy(), "u": u[:, 0].detach().numpy(), "du": du[:, 0].detach().numpy(),

@@ -38,6 +38,23 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "default": {"n_points": 200, "kan_steps": 3000, "mlp_steps": 4000, "repeats": 2, "record_every": 100},
         "paper": {"n_points": 200, "kan_steps": 8000, "mlp_steps": 80000, "repeats": 10, "record_every": 100},
     },
+    "poisson": {  # KAN: steps_per_grid at grid 20, then as many at grid 40; the MLP trains as long
+        "smoke": {"n_points": 200, "steps_per_grid": 3, "ks": [2, 4, 8, 16, 32]},
+        "default": {"n_points": 1000, "steps_per_grid": 25, "ks": [2, 4, 8, 16, 32]},
+        "paper": {"n_points": 2000, "steps_per_grid": 100, "ks": [2, 4, 8, 16, 32]},
+    },
+    "grf": {  # fields: [d, sigma]; 5 grid stages (10 -> 50) of steps_per_grid L-BFGS steps
+        "smoke": {"n_points": 400, "steps_per_grid": 2, "fields": [[2, 0.125], [3, 1.0]],
+                  "overfit_points": 1500, "overfit_sigmas": [0.125], "overfit_models": ["kan3", "mlp_tanh"],
+                  "anchors": 400},
+        "default": {"n_points": 5000, "steps_per_grid": 10, "fields": [[2, 0.125], [3, 0.125], [3, 1.0]],
+                    "overfit_points": 50000, "overfit_sigmas": [0.125], "overfit_models": ["kan3"],
+                    "anchors": 5000},
+        "paper": {"n_points": 5000, "steps_per_grid": 100,
+                  "fields": [[d, s] for d in (2, 3, 4) for s in (0.125, 0.25, 0.5, 1.0)],
+                  "overfit_points": 50000, "overfit_sigmas": [0.125, 0.25],
+                  "overfit_models": ["mlp_tanh", "mlp_relu3", "kan2", "kan3", "kan4"], "anchors": 10000},
+    },
 }
 
 

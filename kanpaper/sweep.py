@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Sequence
 
+import os
+from functools import partial
+
 import numpy as np
 import torch
 from joblib import Parallel, delayed
 
 from .cache import ResultsCache
 
-__all__ = ["run_sweep"]
+__all__ = ["run_sweep", "run_mixed_sweep"]
 
 Config = Mapping[str, Any]
 
@@ -72,3 +75,27 @@ def run_sweep(fn: Callable[[Config], Mapping[str, Any]], configs: Sequence[Confi
         for i, result in zip(missing, computed):
             found[i] = result
     return found
+
+
+def run_mixed_sweep(fn: Callable[..., Mapping[str, Any]], configs: Sequence[Config],
+                    in_parallel: Callable[[Config], bool], *, cache: ResultsCache | None = None,
+                    workers: int | None = None) -> list[dict[str, np.ndarray]]:
+    """Like :func:`run_sweep`, for a mix of heavy and light runs.
+
+    Configs with ``in_parallel(config)`` false (e.g. wide MLPs, whose matrix
+    products use all of torch's threads) run one at a time in this process with
+    a progress bar; the others (e.g. small KANs, bound by per-operation overhead)
+    run ``workers`` at a time (default: all cores) with one thread each.
+    ``fn(config, progress=...)`` must accept a ``progress`` keyword.
+    """
+    configs = list(configs)
+    workers = workers or os.cpu_count() or 1
+    results: list[dict[str, np.ndarray] | None] = [None] * len(configs)
+    for parallel in (False, True):
+        index = [i for i, c in enumerate(configs) if bool(in_parallel(c)) == parallel]
+        jobs = workers if parallel else 1
+        runs = run_sweep(partial(fn, progress=not parallel), [configs[i] for i in index], cache=cache,
+                         n_jobs=jobs, threads_per_job=1 if parallel else None, verbose=10 if parallel else 0)
+        for i, run in zip(index, runs):
+            results[i] = run
+    return results

@@ -133,7 +133,7 @@ def _numpy(value) -> np.ndarray:
 
 def train(model: nn.Module, loss_fn: Callable[[nn.Module], Tensor], steps: int, *,
           optimizer: str = "adam", lr: float | None = None, schedule: GridSchedule | None = None,
-          reset_optimizer_on_update: bool = False,
+          reset_optimizer_on_update: bool = False, fresh_optimizer_every_step: bool = False,
           metrics_fn: Callable[[nn.Module], dict] | None = None,
           record_fn: Callable[[nn.Module], dict] | None = None, record_every: int | None = None,
           progress: bool = True, desc: str | None = None) -> TrainResult:
@@ -147,6 +147,8 @@ def train(model: nn.Module, loss_fn: Callable[[nn.Module], Tensor], steps: int, 
         schedule: grid updates / extensions (KANs only). A grid extension always
             creates a new optimizer (the parameters change shape); a grid update
             keeps it, as pykan's ``fit`` does, unless ``reset_optimizer_on_update``.
+        fresh_optimizer_every_step: create a new optimizer before every step (the
+            authors' MLP scripts do this with L-BFGS, which then forgets its history).
         metrics_fn: model -> {name: value or (R,)} after every step.
         record_fn: model -> {name: array}, called before steps ``0, R, 2R, ...``
             (``record_every = R``) and after the last step.
@@ -200,6 +202,8 @@ def train(model: nn.Module, loss_fn: Callable[[nn.Module], Tensor], steps: int, 
                 model.update_grid(schedule.samples)
                 if reset_optimizer_on_update:
                     opt = make_optimizer()
+        if fresh_optimizer_every_step and step:
+            opt = make_optimizer()
         if record_fn is not None and step % record_every == 0:
             record(step)
         if optimizer == "adam":

@@ -7,8 +7,6 @@ every target frequency at every recorded iteration, and the training loss.
 
 from __future__ import annotations
 
-import os
-from functools import partial
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -21,7 +19,7 @@ from .fourier import learned_fraction
 from .kan import KAN
 from .mlp import MLP
 from .scales import check_choice
-from .sweep import run_sweep
+from .sweep import run_mixed_sweep
 from .training import GridSchedule, regression_loss, train
 
 __all__ = ["build_model", "run_waves", "run_wave_sweep", "describe"]
@@ -104,19 +102,6 @@ def describe(config: Mapping[str, Any]) -> str:
 
 def run_wave_sweep(configs: Sequence[Mapping[str, Any]], cache: ResultsCache | None = None,
                    workers: int | None = None) -> list[dict[str, np.ndarray]]:
-    """``[run_waves(c) for c in configs]`` through the results cache and the sweep runner.
-
-    MLPs run one at a time with all of torch's threads (their matrix products use
-    them); KANs, bound by per-operation overhead rather than arithmetic, run
-    ``workers`` at a time (default: all cores) with one thread each.
-    """
-    configs = list(configs)
-    workers = workers or os.cpu_count() or 1
-    results: list[dict[str, np.ndarray] | None] = [None] * len(configs)
-    for kind, jobs in (("mlp", 1), ("kan", workers)):
-        index = [i for i, c in enumerate(configs) if c["model"] == kind]
-        runs = run_sweep(partial(run_waves, progress=jobs == 1), [configs[i] for i in index], cache=cache,
-                         n_jobs=jobs, threads_per_job=1 if jobs > 1 else None, verbose=10 if jobs > 1 else 0)
-        for i, run in zip(index, runs):
-            results[i] = run
-    return results
+    """``[run_waves(c) for c in configs]`` through the results cache and the sweep runner:
+    MLPs one at a time with all threads, KANs ``workers`` at a time (see :func:`run_mixed_sweep`)."""
+    return run_mixed_sweep(run_waves, configs, lambda c: c["model"] == "kan", cache=cache, workers=workers)

@@ -53,16 +53,16 @@ def test_kan_schedule_updates_through_step_50_and_extends_per_stage():
 
 
 def test_run_poisson_kan_and_mlp_learn():
-    common = dict(k=2, n_points=200, grids=[5, 10], steps_per_grid=4, progress=False)
-    kan = poisson.run_poisson(dict(common, model="kan"))
-    mlp = poisson.run_poisson(dict(common, model="mlp", mlp_width=16, mlp_depth=3))
+    common = dict(k=2, n_points=200, grids=[5, 10], steps_per_grid=4)
+    kan = poisson.run_poisson(dict(common, model="kan"), progress=False)
+    mlp = poisson.run_poisson(dict(common, model="mlp", mlp_width=16, mlp_depth=3), progress=False)
     for run in (kan, mlp):
         assert run["l2"].shape == run["h1"].shape == run["loss"].shape == (8,)
         assert np.isfinite(run["l2"]).all() and run["u"].shape == (200,)
         assert run["l2"][-1] < 0.5 * run["l2"][0]
-    again = poisson.run_poisson(dict(common, model="kan"))
+    again = poisson.run_poisson(dict(common, model="kan"), progress=False)
     assert np.array_equal(kan["l2"], again["l2"])
-    pinn = poisson.run_poisson(dict(common, model="kan", loss="pinn"))
+    pinn = poisson.run_poisson(dict(common, model="kan", loss="pinn"), progress=False)
     assert np.isfinite(pinn["l2"]).all()
 
 
