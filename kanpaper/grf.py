@@ -17,6 +17,7 @@ anchors themselves.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -129,6 +130,14 @@ def nystrom_covariance(points: np.ndarray, sigma: float, anchors: int) -> np.nda
     return features @ features.T
 
 
+@functools.lru_cache(maxsize=4)
+def _field(n_points: int, dim: int, sigma: float, seed: int, anchors: int | None) -> GRFData:
+    """The sample, kept for the next model trained on the same field in this process."""
+    if anchors is None:
+        return exact_field(n_points, dim, sigma, seed)
+    return nystrom_field(n_points, dim, sigma, seed, anchors)
+
+
 def make_dataset(n_points: int, dim: int, sigma: float, seed: int = 0, anchors: int | None = None) -> dict:
     """The authors' split: first 80% train, last 20% test, labels divided by the std of the train labels.
 
@@ -138,8 +147,7 @@ def make_dataset(n_points: int, dim: int, sigma: float, seed: int = 0, anchors: 
         dict of float64 tensors ``train_input (n_train, d)``, ``train_label (n_train, 1)``,
         ``test_input``, ``test_label``, and ``modes`` (int).
     """
-    field = exact_field(n_points, dim, sigma, seed) if anchors is None else \
-        nystrom_field(n_points, dim, sigma, seed, anchors)
+    field = _field(n_points, dim, sigma, seed, anchors)
     n_train = int(TRAIN_SHARE * n_points)
     y = field.y / np.std(field.y[:n_train])
     as_t = lambda a: torch.as_tensor(a, dtype=torch.float64)  # noqa: E731
@@ -189,8 +197,9 @@ def run_grf(config: Mapping[str, Any], progress: bool = True) -> dict[str, np.nd
         ``train``, ``test``: ``(steps,)`` root-mean-square errors after each step (NaN
         after a divergence); ``diverged_at``; ``modes``; ``seconds``.
     """
+    anchors = config.get("anchors")
     data = make_dataset(int(config["n_points"]), int(config["dim"]), float(config["sigma"]),
-                        int(config.get("seed", 0)), config.get("anchors"))
+                        int(config.get("seed", 0)), None if anchors is None else int(anchors))
     x, y, xt, yt = data["train_input"], data["train_label"], data["test_input"], data["test_label"]
     model = build_model(config)
     grids, per_stage = [int(g) for g in config["grids"]], int(config["steps_per_grid"])
