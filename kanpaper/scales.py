@@ -40,14 +40,14 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "poisson": {  # KAN: steps_per_grid at grid 20, then as many at grid 40; the MLP trains as long
         "smoke": {"n_points": 200, "steps_per_grid": 3, "ks": [2, 4, 8, 16, 32]},
-        "default": {"n_points": 1000, "steps_per_grid": 25, "ks": [2, 4, 8, 16, 32]},
+        "default": {"n_points": 1000, "steps_per_grid": 15, "ks": [2, 4, 8, 16, 32]},
         "paper": {"n_points": 2000, "steps_per_grid": 100, "ks": [2, 4, 8, 16, 32]},
     },
     "grf": {  # fields: [d, sigma]; 5 grid stages (10 -> 50) of steps_per_grid L-BFGS steps
         "smoke": {"n_points": 400, "steps_per_grid": 2, "fields": [[3, 0.125], [2, 1.0]],
                   "overfit_points": 1500, "overfit_steps_per_grid": 2, "overfit_sigmas": [0.125],
                   "overfit_models": ["kan3", "mlp_tanh"], "anchors": 400},
-        "default": {"n_points": 5000, "steps_per_grid": 10, "fields": [[3, 0.125], [2, 1.0]],
+        "default": {"n_points": 5000, "steps_per_grid": 6, "fields": [[3, 0.125], [2, 1.0]],
                     "overfit_points": 50000, "overfit_steps_per_grid": 6, "overfit_sigmas": [0.125],
                     "overfit_models": ["kan3"], "anchors": 5000},
         "paper": {"n_points": 5000, "steps_per_grid": 100,
