@@ -48,7 +48,7 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
                   "overfit_points": 1500, "overfit_steps_per_grid": 2, "overfit_sigmas": [0.125],
                   "overfit_models": ["kan3", "mlp_tanh"], "anchors": 400},
         "default": {"n_points": 5000, "steps_per_grid": 6, "fields": [[3, 0.125], [2, 1.0]],
-                    "overfit_points": 50000, "overfit_steps_per_grid": 6, "overfit_sigmas": [0.125],
+                    "overfit_points": 50000, "overfit_steps_per_grid": 4, "overfit_sigmas": [0.125],
                     "overfit_models": ["kan3"], "anchors": 5000},
         "paper": {"n_points": 5000, "steps_per_grid": 100,
                   "fields": [[d, s] for d in (2, 3, 4) for s in (0.125, 0.25, 0.5, 1.0)],

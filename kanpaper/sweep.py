@@ -85,7 +85,8 @@ def run_mixed_sweep(fn: Callable[..., Mapping[str, Any]], configs: Sequence[Conf
     Configs with ``in_parallel(config)`` false (e.g. wide MLPs, whose matrix
     products use all of torch's threads) run one at a time in this process with
     a progress bar; the others (e.g. small KANs, bound by per-operation overhead)
-    run ``workers`` at a time (default: all cores) with one thread each.
+    run ``workers`` at a time (default: all cores) with one thread each, unless
+    only one of them is left to compute.
     ``fn(config, progress=...)`` must accept a ``progress`` keyword.
     """
     configs = list(configs)
@@ -93,6 +94,9 @@ def run_mixed_sweep(fn: Callable[..., Mapping[str, Any]], configs: Sequence[Conf
     results: list[dict[str, np.ndarray] | None] = [None] * len(configs)
     for parallel in (False, True):
         index = [i for i, c in enumerate(configs) if bool(in_parallel(c)) == parallel]
+        if cache is not None:      # a lone missing run gets this process and all its threads
+            missing = sum(cache.load(configs[i]) is None for i in index)
+            parallel = parallel and missing > 1
         jobs = workers if parallel else 1
         runs = run_sweep(partial(fn, progress=not parallel), [configs[i] for i in index], cache=cache,
                          n_jobs=jobs, threads_per_job=1 if parallel else None, verbose=10 if parallel else 0)
