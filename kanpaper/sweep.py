@@ -9,10 +9,9 @@ resumes where it stopped.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
-
 import os
 from functools import partial
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import torch
