@@ -1,10 +1,13 @@
 """Independent copies of one model, trained as one batched model.
 
-The members' parameters are stacked along a leading axis and the model is
-evaluated with ``torch.func.vmap``, so R repeats cost about one kernel call per
-operation instead of R. With a loss that is the sum of the members' own losses,
-each member receives exactly its own gradient; with an element-wise optimizer
-(Adam) every member follows the trajectory of its separate run.
+The members' parameters are stacked along a leading axis. Models that provide
+``forward_stacked(state, x)`` (:class:`~kanpaper.KAN`, :class:`~kanpaper.MLP`)
+evaluate all members in one pass of batched kernels; any other module is
+mapped over the members with ``torch.func.vmap``. Either way R repeats cost
+about one kernel call per operation instead of R. With a loss that is the sum
+of the members' own losses, each member receives exactly its own gradient; with
+an element-wise optimizer (Adam) every member follows the trajectory of its
+separate run.
 """
 
 from __future__ import annotations
@@ -60,9 +63,11 @@ class Ensemble(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         template = self._template[0]
         params, buffers = self._state()
+        if hasattr(template, "forward_stacked"):
+            return template.forward_stacked({**params, **buffers}, x)
 
         def one(p, b, xi):
-            return functional_call(template, (p, b), (xi,), {"check": False})
+            return functional_call(template, (p, b), (xi,))
 
         return vmap(one, in_dims=(0, 0, 0 if x.ndim == 3 else None))(params, buffers, x)
 

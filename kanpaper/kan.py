@@ -26,7 +26,7 @@ from torch import Tensor, nn
 
 from . import splines
 
-__all__ = ["KANLayer", "KAN", "adapted_knots"]
+__all__ = ["KANLayer", "KAN", "adapted_knots", "spline_layer"]
 
 _BASES = {"silu": nn.functional.silu, "identity": lambda x: x, None: None}
 
@@ -67,6 +67,60 @@ def adapted_knots(samples: Tensor, grid_size: int, k: int, grid_eps: float = 0.0
     if bool((interior.diff(dim=1) <= 0).any()):
         raise ValueError("samples are constant along an input: cannot place a grid there")
     return splines.extend_knots(interior, k)
+
+
+def spline_layer(x: Tensor, knots: Tensor, coef: Tensor, scale_sp: Tensor, scale_base: Tensor | None,
+                 k: int, base: str | None = "silu", uniform: bool | None = None) -> Tensor:
+    """The KAN layer as a function of its tensors, for one model or a stack of them.
+
+    A leading member axis ``R`` (an ensemble) may be present on every tensor or
+    on none; each member uses only its own parameters.
+
+    Args:
+        x: ``(*R, N, n_in)``.
+        knots: ``(*R, n_in, G + 2k + 1)``.
+        coef: ``(*R, n_in, n_out, G + k)``.
+        scale_sp, scale_base: ``(*R, n_in, n_out)``; ``scale_base`` is None without a base term.
+        k: degree. base: ``"silu"``, ``"identity"`` or None. uniform: see :func:`splines.local_basis`.
+
+    Returns:
+        ``(*R, N, n_out)``.
+    """
+    first, values = splines.local_basis(x, knots, k, uniform)                  # (*R, N, n_in), (..., k+1)
+    n_in, n_out = coef.shape[-3:-1]
+    n_members = coef[..., 0, 0, 0].numel()
+    scaled = scale_sp.unsqueeze(-1) * coef                                     # (*R, n_in, n_out, G+k)
+    n_windows = scaled.shape[-1] + k + 2                                       # windows of k+1 padded bases
+    if n_windows <= x.shape[-2]:
+        # Few windows: copy every window of k+1 coefficient rows once, then gather one
+        # whole window per sample and input (fewer, longer rows: cheaper index ops).
+        windows = splines.pad_basis(scaled, k).unfold(-1, k + 1, 1)            # (*R, n_in, n_out, n_windows, k+1)
+        table = windows.movedim(-3, -1).reshape(-1, (k + 1) * n_out)
+        rows = first + _row_offsets(n_members, n_in, n_windows, 1, x.device).view(*coef.shape[:-3], 1, n_in)
+    else:
+        # Many windows (G large against N): gather single rows, with one pass over the
+        # coefficients (pad and transpose together) and no k+1-fold copy.
+        table = nn.functional.pad(scaled.transpose(-1, -2), (0, 0, k + 1, k + 1)).reshape(-1, n_out)
+        rows = first.unsqueeze(-1) + _row_offsets(n_members, n_in, n_windows + k, k + 1, x.device).view(
+            *coef.shape[:-3], 1, n_in, k + 1)
+    picked = table.index_select(0, rows.reshape(-1)).view(-1, n_in * (k + 1), n_out)  # (R*N, n_in*(k+1), n_out)
+    y = torch.bmm(values.reshape(-1, 1, n_in * (k + 1)), picked).view(*x.shape[:-1], n_out)
+    if scale_base is not None:
+        y = y + _BASES[base](x) @ scale_base
+    return y
+
+
+_ROW_OFFSETS: dict[tuple, Tensor] = {}
+
+
+def _row_offsets(n_members: int, n_in: int, rows_per_input: int, width: int, device) -> Tensor:
+    """Rows ``r * n_in * rows_per_input + p * rows_per_input + j`` of a stacked table: ``(R, n_in, width)``."""
+    key = (n_members, n_in, rows_per_input, width, str(device))
+    if key not in _ROW_OFFSETS:
+        member = torch.arange(n_members, device=device).view(-1, 1, 1) * (n_in * rows_per_input)
+        feature = torch.arange(n_in, device=device).view(1, -1, 1) * rows_per_input
+        _ROW_OFFSETS[key] = member + feature + torch.arange(width, device=device)
+    return _ROW_OFFSETS[key]
 
 
 class KANLayer(nn.Module):
@@ -123,19 +177,7 @@ class KANLayer(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """``(N, n_in)`` -> ``(N, n_out)``."""
-        first, values = splines.local_basis(x, self.knots, self.k, self.uniform)
-        # one table of padded coefficient rows for all inputs: (n_in * n_padded, n_out)
-        table = splines.pad_basis(self.scale_sp.unsqueeze(-1) * self.coef, self.k)
-        n_padded = table.shape[-1]
-        table = table.transpose(1, 2).reshape(-1, self.n_out)
-        offsets = torch.arange(self.k + 1, device=x.device) + n_padded * torch.arange(
-            self.n_in, device=x.device).unsqueeze(-1)                           # (n_in, k+1)
-        rows = (first.unsqueeze(-1) + offsets).reshape(-1)
-        picked = table.index_select(0, rows).view(x.shape[0], -1, self.n_out)  # (N, n_in*(k+1), n_out)
-        y = torch.bmm(values.reshape(x.shape[0], 1, -1), picked).squeeze(1)
-        if self.scale_base is not None:
-            y = y + _BASES[self.base](x) @ self.scale_base
-        return y
+        return spline_layer(x, self.knots, self.coef, self.scale_sp, self.scale_base, self.k, self.base, self.uniform)
 
     def spline_edges(self, x: Tensor) -> Tensor:
         """The spline part of every edge, without ``w_s``: ``(N, n_in)`` -> ``(N, n_in, n_out)``."""
@@ -233,6 +275,24 @@ class KAN(nn.Module):
             x = layer(x)
         return x
 
+    def forward_stacked(self, state: dict[str, Tensor], x: Tensor) -> Tensor:
+        """The forward pass of R models of this shape at once (an :class:`~kanpaper.Ensemble`).
+
+        Args:
+            state: this model's ``state_dict`` names mapped to stacked tensors ``(R, ...)``.
+            x: ``(N, n_0)``, shared by all members, or ``(R, N, n_0)``.
+
+        Returns:
+            ``(R, N, n_L)``.
+        """
+        n_members = state["layers.0.coef"].shape[0]
+        x = _members_inputs(x, self.widths[0], n_members)
+        for i, layer in enumerate(self.layers):
+            x = spline_layer(x, state[f"layers.{i}.knots"], state[f"layers.{i}.coef"],
+                             state[f"layers.{i}.scale_sp"], state.get(f"layers.{i}.scale_base"),
+                             layer.k, layer.base, layer.uniform)
+        return x
+
     def activations(self, x: Tensor) -> list[Tensor]:
         """Inputs of every layer and the output: ``[(N, n_0), ..., (N, n_L)]``."""
         acts = [x]
@@ -307,6 +367,17 @@ class KAN(nn.Module):
                     ours.scale_base = nn.Parameter((theirs.scale_base * theirs.mask).detach().clone())
                 ours.grid_eps = theirs.grid_eps
         return kan
+
+
+def _members_inputs(x: Tensor, n_in: int, n_members: int) -> Tensor:
+    """Check ``(N, n_in)`` or ``(R, N, n_in)`` inputs and return them as ``(R, N, n_in)`` (no copy)."""
+    if isinstance(x, Tensor) and x.ndim == 3:
+        if x.shape[0] != n_members:
+            raise ValueError(f"inputs of shape (R, N, {n_in}) need R = {n_members} members, got {tuple(x.shape)}")
+        _check_inputs(x.flatten(0, 1), n_in)
+        return x
+    _check_inputs(x, n_in)
+    return x.expand(n_members, *x.shape)
 
 
 def _check_inputs(x: Tensor, n_in: int) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .kan import _check_inputs, _generator
+from .kan import _check_inputs, _generator, _members_inputs
 
 __all__ = ["MLP", "activation_function"]
 
@@ -83,3 +83,23 @@ class MLP(nn.Module):
         for layer in self.linears[:-1]:
             x = self._act(layer(x))
         return self.linears[-1](x)
+
+    def forward_stacked(self, state: dict[str, Tensor], x: Tensor) -> Tensor:
+        """The forward pass of R networks of this shape at once (an :class:`~kanpaper.Ensemble`).
+
+        Args:
+            state: this model's ``state_dict`` names mapped to stacked tensors ``(R, ...)``.
+            x: ``(N, n_0)``, shared by all members, or ``(R, N, n_0)``.
+
+        Returns:
+            ``(R, N, n_L)``.
+        """
+        n_members = state["linears.0.weight"].shape[0]
+        x = _members_inputs(x, self.widths[0], n_members)
+        last = len(self.linears) - 1
+        for i in range(last + 1):
+            weight, bias = state[f"linears.{i}.weight"], state[f"linears.{i}.bias"]
+            x = torch.baddbmm(bias.unsqueeze(1), x, weight.transpose(1, 2))
+            if i < last:
+                x = self._act(x)
+        return x

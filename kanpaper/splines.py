@@ -124,8 +124,9 @@ def _cardinal_matrix(k: int, dtype, device) -> Tensor:
 
 def _interval_uniform(x: Tensor, knots: Tensor):
     """Interval index and local coordinate in [0, 1) on uniform knots, O(1) per sample."""
-    h = (knots[:, -1] - knots[:, 0]) / (knots.shape[1] - 1)
-    s = (x - knots[:, 0]) / h
+    t0 = knots[..., 0].unsqueeze(-2)                                         # (..., 1, n_in)
+    h = ((knots[..., -1] - knots[..., 0]) / (knots.shape[-1] - 1)).unsqueeze(-2)
+    s = (x - t0) / h
     interval = torch.floor(s.detach())
     return interval.long(), s - interval
 
@@ -140,17 +141,18 @@ def local_basis(x: Tensor, knots: Tensor, k: int, uniform: bool | None = None):
     padding, so no masking is needed and every value is finite.
 
     Args:
-        x: ``(N, n_in)`` points.
-        knots: ``(n_in, G + 2k + 1)`` increasing knots.
+        x: ``(*B, N, n_in)`` points, with optional leading batch axes ``B``
+            (the members of an ensemble) shared with ``knots``.
+        knots: ``(*B, n_in, G + 2k + 1)`` increasing knots.
         k: degree.
         uniform: use the O(1) closed form for equally spaced knots. ``None``
             checks the knots (a reduction); pass the known answer in hot loops.
 
     Returns:
-        ``(first, values)``: ``first`` is ``(N, n_in)`` long, the padded index of
-        the first touched basis; ``values`` is ``(N, n_in, k + 1)``.
+        ``(first, values)``: ``first`` is ``(*B, N, n_in)`` long, the padded index
+        of the first touched basis; ``values`` is ``(*B, N, n_in, k + 1)``.
     """
-    n_knots = knots.shape[1]
+    n_knots = knots.shape[-1]
     if uniform is None:
         uniform = knots_are_uniform(knots)
     if uniform:
@@ -161,7 +163,8 @@ def local_basis(x: Tensor, knots: Tensor, k: int, uniform: bool | None = None):
         for power in range(k - 1, -1, -1):
             values = torch.addcmul(matrix[power], values, u)
     else:
-        interval = torch.searchsorted(knots, x.detach().T.contiguous(), right=True).T - 1
+        interval = torch.searchsorted(knots, x.detach().transpose(-1, -2).contiguous(), right=True)
+        interval = interval.transpose(-1, -2) - 1
         values = _de_boor(x, knots, interval, k)
     return interval.clamp(-1, n_knots - 1) + 1, values
 
@@ -173,15 +176,14 @@ def pad_basis(coef: Tensor, k: int) -> Tensor:
 
 def _de_boor(x: Tensor, knots: Tensor, interval: Tensor, k: int) -> Tensor:
     """Cox-de Boor recursion restricted to the k+1 bases nonzero on ``interval``."""
-    n_in, n_knots = knots.shape
-    h_lo = (knots[:, 1] - knots[:, 0]).unsqueeze(1)
-    h_hi = (knots[:, -1] - knots[:, -2]).unsqueeze(1)
+    h_lo = knots[..., 1:2] - knots[..., :1]
+    h_hi = knots[..., -1:] - knots[..., -2:-1]
     pad = torch.arange(1, k + 2, dtype=knots.dtype, device=knots.device)
-    padded = torch.cat([knots[:, :1] - h_lo * pad.flip(0), knots, knots[:, -1:] + h_hi * pad], dim=1)
+    padded = torch.cat([knots[..., :1] - h_lo * pad.flip(0), knots, knots[..., -1:] + h_hi * pad], dim=-1)
     # window[..., s] = t_{i-k+s}, s = 0 .. 2k+1 (offset k+1 for the padding)
     offsets = torch.arange(2 * k + 2, device=x.device)
     where = (interval + 1).unsqueeze(-1) + offsets          # searchsorted gives -1 .. n_knots-1
-    window = torch.gather(padded.unsqueeze(0).expand(x.shape[0], n_in, -1), 2, where)
+    window = torch.gather(padded.unsqueeze(-3).expand(*where.shape[:-1], padded.shape[-1]), -1, where)
     xe = x.unsqueeze(-1)
     values = torch.ones_like(xe)
     for d in range(1, k + 1):

@@ -42,6 +42,24 @@ def test_forward_matches_pykan(float64_default, gen, widths, G, k, base):
     assert (ours(x) - ref).abs().max() <= 1e-12 * max(1.0, ref.abs().max().item())
 
 
+@pytest.mark.parametrize("n_points", [8, 400])   # fewer points than spline windows, and more
+@pytest.mark.parametrize("uniform", [True, False])
+def test_both_gather_layouts_match_pykan(float64_default, gen, n_points, uniform):
+    """spline_layer gathers single coefficient rows when the grid has more windows than there
+    are points, whole windows otherwise; both equal pykan, on uniform and adapted knots."""
+    theirs = pykan_model([3, 4], 20, 3)
+    randomise(theirs, gen)
+    ours = KAN.from_pykan(theirs)
+    if not uniform:
+        ours.update_grid(torch.rand(50, 3, generator=gen) ** 2)
+        theirs.act_fun[0].grid.data.copy_(ours.layers[0].knots)
+        theirs.act_fun[0].coef.data.copy_(ours.layers[0].coef)
+    assert ours.layers[0].uniform is uniform
+    x = torch.rand(n_points, 3, generator=gen) * 3 - 1.5
+    ref = theirs.act_fun[0](x)[0]
+    assert (ours(x) - ref).abs().max() <= 1e-12 * ref.abs().max()
+
+
 @pytest.mark.parametrize("widths,G,k", CASES[:4])
 def test_initialisation_matches_pykan_seed(float64_default, widths, G, k):
     theirs = pykan_model(widths, G, k, seed=7)

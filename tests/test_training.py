@@ -3,6 +3,7 @@ import copy
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from kanpaper import KAN, MLP, Ensemble, GridSchedule, regression_loss, rmse, train
 from kanpaper.lbfgs import pykan_lbfgs
@@ -125,3 +126,43 @@ def test_ensemble_rejects_mismatched_members():
         Ensemble([KAN([1, 2, 1]), KAN([1, 3, 1])])
     with pytest.raises(ValueError, match="at least one"):
         Ensemble([])
+
+
+@pytest.mark.parametrize("make", [lambda s: KAN([2, 4, 3], grid_size=6, seed=s),
+                                  lambda s: KAN([2, 4, 3], grid_size=300, seed=s),   # more windows than points
+                                  lambda s: MLP.uniform(2, 3, 8, 3, "tanh", seed=s)])
+def test_stacked_forward_equals_members_and_vmap(data, make):
+    x, _ = data
+    members = [make(s) for s in range(3)]
+    members[1].update_grid(x ** 3) if isinstance(members[1], KAN) else None   # members may differ in knots
+    ensemble = Ensemble(members)
+    out = ensemble(x)
+    assert out.shape == (3, len(x), 3)
+    for r, member in enumerate(members):
+        assert (out[r] - member(x)).abs().max() < 1e-13
+    params, buffers = ensemble._state()
+    mapped = torch.func.vmap(lambda p, b: torch.func.functional_call(ensemble._template[0], (p, b), (x,), {"check": False}))
+    assert (mapped(params, buffers) - out).abs().max() < 1e-13
+    per_member_inputs = torch.stack([x, -x, 2 * x])
+    for r, member in enumerate(members):
+        assert (ensemble(per_member_inputs)[r] - member(per_member_inputs[r])).abs().max() < 1e-13
+    with pytest.raises(ValueError, match="R = 3"):
+        ensemble(per_member_inputs[:2])
+    with pytest.raises(ValueError, match="shape"):
+        ensemble(x[:, :1])
+
+
+def test_ensemble_of_other_modules_uses_vmap_and_trains_like_separate_runs(data):
+    x, y = data
+
+    def make(seed):
+        torch.manual_seed(seed)   # nn.Linear draws from the global RNG; seeded here, in the test
+        return nn.Sequential(nn.Linear(2, 8, dtype=torch.float64), nn.Tanh(), nn.Linear(8, 1, dtype=torch.float64))
+
+    singles = [make(s) for s in range(2)]
+    ensemble = Ensemble(copy.deepcopy(singles))
+    assert not hasattr(ensemble._template[0], "forward_stacked")
+    out = train(ensemble, lambda m: ((m(x) - y) ** 2).mean(dim=(-2, -1)), 20, lr=1e-2, progress=False)
+    for r, model in enumerate(singles):
+        alone = train(model, lambda m: ((m(x) - y) ** 2).mean(), 20, lr=1e-2, progress=False)
+        assert np.abs(alone.losses - out.losses[:, r]).max() < 1e-10
