@@ -1,7 +1,12 @@
 """Speed of the kanpaper engine against pykan 0.2.5, same machine, same run (float64, CPU).
 
-Run with ``make bench``. Prints a markdown table per benchmark. Times are
-medians over several blocks of steps, after warm-up.
+Run with ``make bench``. Prints a markdown table per benchmark.
+
+Timing: every compared step (ours and pykan's, or one grid size against another) is
+warmed up, then timed in short blocks that take turns, round after round, so that a
+slow spell of the machine falls on all of them alike; each reports the minimum over
+its blocks (background load only ever adds time, so the minimum is the steadiest
+estimate, as ``timeit`` advises).
 """
 
 from __future__ import annotations
@@ -10,7 +15,6 @@ import argparse
 import contextlib
 import copy
 import io
-import statistics
 import tempfile
 import time
 
@@ -30,20 +34,25 @@ def pykan_model(widths, grid, lean=False):
     return model
 
 
-def time_steps(step, n_steps, blocks=5, warmup=3):
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(blocks):
-        start = time.perf_counter()
-        for _ in range(n_steps):
+def interleaved_times(steps: dict, n_steps: dict, rounds: int, warmup: int = 3) -> dict:
+    """Seconds per call of each ``steps[name]()``: minimum over ``rounds`` blocks of
+    ``n_steps[name]`` calls, the blocks of all steps taking turns."""
+    for step in steps.values():
+        for _ in range(warmup):
             step()
-        times.append((time.perf_counter() - start) / n_steps)
-    return statistics.median(times)
+    best = dict.fromkeys(steps, float("inf"))
+    for _ in range(rounds):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            for _ in range(n_steps[name]):
+                step()
+            best[name] = min(best[name], (time.perf_counter() - start) / n_steps[name])
+    return best
 
 
-def adam_step_time(model, x, y, n_steps):
-    # each side as it trains: kanpaper.train uses the fused Adam kernel, pykan the default one
+def adam_step(model, x, y):
+    """One Adam step of ``model`` on the mean squared error, as each side trains:
+    kanpaper.train uses the fused Adam kernel, pykan the default one."""
     fused = not type(model).__module__.startswith("kan.")
     opt = torch.optim.Adam(model.parameters(), lr=3e-4, fused=fused)
     loss_fn = regression_loss(x, y)
@@ -53,7 +62,7 @@ def adam_step_time(model, x, y, n_steps):
         opt.zero_grad()
         loss.backward()
         opt.step()
-    return time_steps(step, n_steps)
+    return step
 
 
 def table(title, header, rows):
@@ -69,12 +78,13 @@ def bench_adam(quick):
     y = torch.sin(20 * x)
     rows = []
     for widths, grid in (([1, 10, 10, 1], 10), ([1, 10, 10, 10, 1], 40)):
-        n = 20 if quick else 100
-        ours = adam_step_time(KAN(widths, grid_size=grid), x, y, n)
-        theirs = adam_step_time(pykan_model(widths, grid), x, y, max(n // 4, 5))
-        lean = adam_step_time(pykan_model(widths, grid, lean=True), x, y, max(n // 4, 5))
-        rows.append([f"{widths} G={grid}", f"{theirs * 1e3:.2f}", f"{lean * 1e3:.2f}", f"{ours * 1e3:.2f}",
-                     f"{theirs / ours:.1f}x"])
+        n = 10
+        steps = {"ours": adam_step(KAN(widths, grid_size=grid), x, y),
+                 "pykan": adam_step(pykan_model(widths, grid), x, y),
+                 "lean": adam_step(pykan_model(widths, grid, lean=True), x, y)}
+        t = interleaved_times(steps, {"ours": n, "pykan": 3, "lean": 3}, 3 if quick else 20)
+        rows.append([f"{widths} G={grid}", f"{t['pykan'] * 1e3:.2f}", f"{t['lean'] * 1e3:.2f}",
+                     f"{t['ours'] * 1e3:.2f}", f"{t['pykan'] / t['ours']:.1f}x"])
     table("Adam step, N = 200 (ms per step)",
           ["model", "pykan", "pykan (save_act off)", "kanpaper", "speed-up vs pykan"], rows)
 
@@ -82,17 +92,13 @@ def bench_adam(quick):
 def bench_grid_sweep(quick):
     x = torch.rand(200, 1)
     y = torch.sin(20 * x)
-    rows, base = [], {}
-    for grid in (5, 10, 20, 50, 100, 200, 500, 1000):
-        ours = adam_step_time(KAN([1, 10, 10, 1], grid_size=grid), x, y, 10 if quick else 50)
-        theirs = adam_step_time(pykan_model([1, 10, 10, 1], grid), x, y, 3 if quick else 10)
-        base.setdefault("ours", ours), base.setdefault("theirs", theirs)
-        if grid == 10:
-            base.update(ours=ours, theirs=theirs)
-        rows.append([str(grid), f"{theirs * 1e3:.1f}", f"{ours * 1e3:.2f}", f"{theirs / ours:.1f}x"])
-    for row in rows:
-        row.insert(2, f"{float(row[1]) / (base['theirs'] * 1e3):.1f}")
-        row.insert(4, f"{float(row[3]) / (base['ours'] * 1e3):.2f}")
+    grids = (5, 10, 20, 50, 100, 200, 500, 1000)
+    ours = interleaved_times({g: adam_step(KAN([1, 10, 10, 1], grid_size=g), x, y) for g in grids},
+                             dict.fromkeys(grids, 10), 3 if quick else 30)
+    theirs = interleaved_times({g: adam_step(pykan_model([1, 10, 10, 1], g), x, y) for g in grids},
+                               dict.fromkeys(grids, 2 if quick else 5), 2 if quick else 4, warmup=1)
+    rows = [[str(g), f"{theirs[g] * 1e3:.1f}", f"{theirs[g] / theirs[10]:.1f}", f"{ours[g] * 1e3:.2f}",
+             f"{ours[g] / ours[10]:.2f}", f"{theirs[g] / ours[g]:.1f}x"] for g in grids]
     table("Grid-size sweep, [1,10,10,1], Adam step, N = 200 (ms per step; ratio to G = 10)",
           ["G", "pykan", "pykan / pykan(G=10)", "kanpaper", "kanpaper / kanpaper(G=10)", "speed-up"], rows)
 
@@ -118,8 +124,8 @@ def bench_extension(quick):
             for grid in (20, 30, 40, 50):
                 model = model.refine(grid)
 
-    t_ours = time_steps(ours, 1, blocks=3, warmup=1)
-    t_theirs = time_steps(theirs, 1, blocks=1 if quick else 3, warmup=0)
+    t_ours = interleaved_times({"ours": ours}, {"ours": 1}, 3, warmup=1)["ours"]
+    t_theirs = interleaved_times({"theirs": theirs}, {"theirs": 1}, 1 if quick else 3, warmup=0)["theirs"]
     rows.append(["10 -> 20 -> 30 -> 40 -> 50", f"{t_theirs:.2f}", f"{t_ours:.3f}", f"{t_theirs / t_ours:.1f}x"])
     table("Grid extension, [3,10,10,1] on 4,000 samples (s for the four extensions)",
           ["schedule", "pykan refine", "kanpaper extend_grid", "speed-up"], rows)
@@ -128,14 +134,19 @@ def bench_extension(quick):
 def bench_ensemble(quick):
     x = torch.rand(200, 1)
     targets = torch.stack([torch.sin((5 + r) * x) for r in range(10)])
-    n = 10 if quick else 40
     rows = []
     for name, make in (("KAN [1,10,10,1] G=10", lambda s: KAN([1, 10, 10, 1], grid_size=10, seed=s)),
                        ("KAN [1,10,10,10,1] G=40", lambda s: KAN([1, 10, 10, 10, 1], grid_size=40, seed=s))):
         members = [make(s) for s in range(10)]
-        sequential = sum(adam_step_time(m, x, targets[r], n) for r, m in enumerate(members))
-        ensemble = adam_step_time(Ensemble(members), x, targets, n)
-        rows.append([name, f"{sequential * 1e3:.1f}", f"{ensemble * 1e3:.1f}", f"{sequential / ensemble:.1f}x"])
+        separate = [adam_step(copy.deepcopy(m), x, targets[r]) for r, m in enumerate(members)]
+
+        def sequential():   # one step of each of the ten runs
+            for step in separate:
+                step()
+        steps = {"sequential": sequential, "ensemble": adam_step(Ensemble(members), x, targets)}
+        t = interleaved_times(steps, dict.fromkeys(steps, 5), 3 if quick else 20)
+        rows.append([name, f"{t['sequential'] * 1e3:.1f}", f"{t['ensemble'] * 1e3:.1f}",
+                     f"{t['sequential'] / t['ensemble']:.1f}x"])
     table("10 independent repeats, Adam step, N = 200 (ms for one step of all ten)",
           ["model", "10 sequential runs", "one batched ensemble", "speed-up"], rows)
 
