@@ -131,6 +131,14 @@ def _interval_uniform(x: Tensor, knots: Tensor):
     return interval.long(), s - interval
 
 
+def _powers(u: Tensor, k: int) -> Tensor:
+    """``(..., k + 1)``: ``1, u, u^2, ..., u^k`` (products, so every derivative in ``u`` is exact)."""
+    columns = [torch.ones_like(u), u][: k + 1]
+    while len(columns) <= k:
+        columns.append(columns[-1] * u)
+    return torch.stack(columns, dim=-1)
+
+
 def local_basis(x: Tensor, knots: Tensor, k: int, uniform: bool | None = None):
     """The ``k + 1`` possibly nonzero B-spline values at each input.
 
@@ -157,11 +165,7 @@ def local_basis(x: Tensor, knots: Tensor, k: int, uniform: bool | None = None):
         uniform = knots_are_uniform(knots)
     if uniform:
         interval, u = _interval_uniform(x, knots)
-        matrix = _cardinal_matrix(k, x.dtype, x.device)
-        values = matrix[k].expand(*x.shape, k + 1)
-        u = u.unsqueeze(-1)
-        for power in range(k - 1, -1, -1):
-            values = torch.addcmul(matrix[power], values, u)
+        values = _powers(u, k) @ _cardinal_matrix(k, x.dtype, x.device)
     else:
         interval = torch.searchsorted(knots, x.detach().transpose(-1, -2).contiguous(), right=True)
         interval = interval.transpose(-1, -2) - 1
