@@ -88,7 +88,7 @@ def spline_layer(x: Tensor, knots: Tensor, coef: Tensor, scale_sp: Tensor, scale
     """
     first, values = splines.local_basis(x, knots, k, uniform)                  # (*R, N, n_in), (..., k+1)
     n_in, n_out = coef.shape[-3:-1]
-    n_members = coef[..., 0, 0, 0].numel()
+    n_members = coef.shape[:-3].numel()
     scaled = scale_sp.unsqueeze(-1) * coef                                     # (*R, n_in, n_out, G+k)
     n_windows = scaled.shape[-1] + k + 2                                       # windows of k+1 padded bases
     if n_windows <= x.shape[-2]:

@@ -85,15 +85,7 @@ class MLP(nn.Module):
         return self.linears[-1](x)
 
     def forward_stacked(self, state: dict[str, Tensor], x: Tensor) -> Tensor:
-        """The forward pass of R networks of this shape at once (an :class:`~kanpaper.Ensemble`).
-
-        Args:
-            state: this model's ``state_dict`` names mapped to stacked tensors ``(R, ...)``.
-            x: ``(N, n_0)``, shared by all members, or ``(R, N, n_0)``.
-
-        Returns:
-            ``(R, N, n_L)``.
-        """
+        """R networks of this shape at once: ``state`` and shapes as :meth:`kanpaper.KAN.forward_stacked`."""
         n_members = state["linears.0.weight"].shape[0]
         x = _members_inputs(x, self.widths[0], n_members)
         last = len(self.linears) - 1
