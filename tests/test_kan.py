@@ -3,7 +3,7 @@ import copy
 import pytest
 import torch
 
-from kanpaper import KAN, KANLayer, splines
+from kanpaper import KAN, KANLayer
 from kanpaper.kan import adapted_knots
 
 
