@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from . import splines
+from . import kernels, splines
 
 __all__ = ["KANLayer", "KAN", "adapted_knots", "spline_layer"]
 
@@ -86,28 +86,44 @@ def spline_layer(x: Tensor, knots: Tensor, coef: Tensor, scale_sp: Tensor, scale
     Returns:
         ``(*R, N, n_out)``.
     """
-    first, values = splines.local_basis(x, knots, k, uniform)                  # (*R, N, n_in), (..., k+1)
-    n_in, n_out = coef.shape[-3:-1]
-    n_members = coef.shape[:-3].numel()
+    if uniform is None:
+        uniform = splines.knots_are_uniform(knots)
+    fused = kernels.usable(x, knots, coef)
+    if fused and uniform and k <= kernels.MAX_BASIS_DEGREE:
+        first, values = kernels.uniform_basis(x, knots, k)                     # (*R, N, n_in), (..., k+1)
+    else:
+        first, values = splines.local_basis(x, knots, k, uniform)
     scaled = scale_sp.unsqueeze(-1) * coef                                     # (*R, n_in, n_out, G+k)
+    if fused:
+        table = nn.functional.pad(scaled.transpose(-1, -2), (0, 0, k + 1, k + 1))  # (*R, n_in, G+3k+2, n_out)
+        y = kernels.contract(values, first, table)
+    else:
+        y = _gather_contract(first, values, scaled, k, x.shape[-2])
+    if scale_base is not None:
+        y = y + _BASES[base](x) @ scale_base
+    return y
+
+
+def _gather_contract(first: Tensor, values: Tensor, scaled: Tensor, k: int, n_samples: int) -> Tensor:
+    """:func:`kernels.contract` in PyTorch ops, from the unpadded ``scaled`` coefficients
+    ``(*R, n_in, n_out, G+k)``: ``(*R, N, n_out)``."""
+    n_in, n_out = scaled.shape[-3:-1]
+    n_members = scaled.shape[:-3].numel()
     n_windows = scaled.shape[-1] + k + 2                                       # windows of k+1 padded bases
-    if n_windows <= x.shape[-2]:
+    if n_windows <= n_samples:
         # Few windows: copy every window of k+1 coefficient rows once, then gather one
         # whole window per sample and input (fewer, longer rows: cheaper index ops).
         windows = splines.pad_basis(scaled, k).unfold(-1, k + 1, 1)            # (*R, n_in, n_out, n_windows, k+1)
         table = windows.movedim(-3, -1).reshape(-1, (k + 1) * n_out)
-        rows = first + _row_offsets(n_members, n_in, n_windows, 1, x.device).view(*coef.shape[:-3], 1, n_in)
+        rows = first + _row_offsets(n_members, n_in, n_windows, 1, first.device).view(*scaled.shape[:-3], 1, n_in)
     else:
         # Many windows (G large against N): gather single rows, with one pass over the
         # coefficients (pad and transpose together) and no k+1-fold copy.
         table = nn.functional.pad(scaled.transpose(-1, -2), (0, 0, k + 1, k + 1)).reshape(-1, n_out)
-        rows = first.unsqueeze(-1) + _row_offsets(n_members, n_in, n_windows + k, k + 1, x.device).view(
-            *coef.shape[:-3], 1, n_in, k + 1)
+        rows = first.unsqueeze(-1) + _row_offsets(n_members, n_in, n_windows + k, k + 1, first.device).view(
+            *scaled.shape[:-3], 1, n_in, k + 1)
     picked = table.index_select(0, rows.reshape(-1)).view(-1, n_in * (k + 1), n_out)  # (R*N, n_in*(k+1), n_out)
-    y = torch.bmm(values.reshape(-1, 1, n_in * (k + 1)), picked).view(*x.shape[:-1], n_out)
-    if scale_base is not None:
-        y = y + _BASES[base](x) @ scale_base
-    return y
+    return torch.bmm(values.reshape(-1, 1, n_in * (k + 1)), picked).view(*first.shape[:-1], n_out)
 
 
 _ROW_OFFSETS: dict[tuple, Tensor] = {}

@@ -1,0 +1,255 @@
+// Fused CPU kernels of the KAN layer (see kernels.py for the autograd wiring and shapes).
+//
+// A layer gathers, for every sample m and input i, the k + 1 coefficient rows of a
+// table (R, I, P, O) starting at row first[m, i] of member r, and weighs them with the
+// k + 1 basis values. Three kernels cover this product and every derivative of it:
+//   contract:      y[m, o]       = sum_{i,c} v[m,i,c] t[r,i,first+c,o]
+//   gather_dot:    z[m, i, c]    = sum_o     y[m,o]   t[r,i,first+c,o]
+//   scatter_outer: t[r,i,first+c,o] += v[m,i,c] y[m,o]            (summed over m)
+// and one evaluates the basis (or a derivative of it) on uniform knots.
+// Every output element is written by one thread in a fixed order: results do not
+// depend on the number of threads.
+
+#include <torch/extension.h>
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+#include <type_traits>
+#include <cstring>
+
+namespace {
+
+constexpr int64_t kMaxBasis = 16;  // k + 1 <= 16 in uniform_basis
+constexpr int kLanes = 8;  // values per vector register group (GCC/Clang vector extension)
+template <typename T> struct LanesOf;
+template <> struct LanesOf<double> { typedef double type __attribute__((vector_size(8 * sizeof(double)))); };
+template <> struct LanesOf<float> { typedef float type __attribute__((vector_size(8 * sizeof(float)))); };
+template <typename T>
+using Lanes = typename LanesOf<T>::type;
+
+template <typename T>
+inline Lanes<T> load(const T* p) {
+  Lanes<T> v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+template <typename T>
+inline void store(T* p, const Lanes<T>& v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+// Calls fn(std::integral_constant<int, K>) for K = 2..6 (degrees 1..5, fully unrolled
+// loops), fn(std::integral_constant<int, 0>) otherwise (K read at run time).
+template <typename Fn>
+inline void with_width(int64_t K, Fn&& fn) {
+  switch (K) {
+    case 2: fn(std::integral_constant<int, 2>{}); break;
+    case 3: fn(std::integral_constant<int, 3>{}); break;
+    case 4: fn(std::integral_constant<int, 4>{}); break;
+    case 5: fn(std::integral_constant<int, 5>{}); break;
+    case 6: fn(std::integral_constant<int, 6>{}); break;
+    default: fn(std::integral_constant<int, 0>{});
+  }
+}
+
+template <typename T, int KC>
+void contract_sample(const T* v, const int64_t* first, const T* table, T* y,
+                     int64_t r, int64_t m, int64_t I, int64_t K_, int64_t P, int64_t O) {
+  const int64_t K = KC > 0 ? KC : K_;
+  const T* weights = v + m * I * K;
+  const int64_t* rows = first + m * I;
+  const T* member = table + r * I * P * O;
+  int64_t o0 = 0;
+  for (; o0 + kLanes <= O; o0 += kLanes) {
+    Lanes<T> acc = {};
+    for (int64_t i = 0; i < I; ++i) {
+      const T* row = member + (i * P + rows[i]) * O + o0;
+      for (int64_t c = 0; c < K; ++c, row += O) acc += weights[i * K + c] * load(row);
+    }
+    store(y + m * O + o0, acc);
+  }
+  for (; o0 < O; ++o0) {
+    T acc = 0;
+    for (int64_t i = 0; i < I; ++i) {
+      const T* row = member + (i * P + rows[i]) * O + o0;
+      for (int64_t c = 0; c < K; ++c, row += O) acc += weights[i * K + c] * *row;
+    }
+    y[m * O + o0] = acc;
+  }
+}
+
+// out[c] = sum_o g[o] rows[c * O + o], c < K
+template <typename T, int K>
+inline void dots(const T* __restrict__ g, const T* __restrict__ rows, int64_t O, T* __restrict__ out) {
+  T acc[K] = {};
+  for (int64_t o = 0; o < O; ++o) {
+    const T go = g[o];
+    for (int c = 0; c < K; ++c) acc[c] += go * rows[c * O + o];
+  }
+  for (int c = 0; c < K; ++c) out[c] = acc[c];
+}
+
+template <typename T>
+inline T dots_one(const T* __restrict__ g, const T* __restrict__ row, int64_t O) {
+  T acc = 0;
+  for (int64_t o = 0; o < O; ++o) acc += g[o] * row[o];
+  return acc;
+}
+
+template <typename T>
+inline void axpy(T w, const T* x, T* y, int64_t n) {
+  int64_t o = 0;
+  for (; o + kLanes <= n; o += kLanes) store(y + o, load(y + o) + w * load(x + o));
+  for (; o < n; ++o) y[o] += w * x[o];
+}
+
+void check(const torch::Tensor& values, const torch::Tensor& first, const torch::Tensor& table) {
+  TORCH_CHECK(values.dim() == 4 && first.dim() == 3 && table.dim() == 4, "kanpaper kernels: bad ranks");
+  TORCH_CHECK(values.is_contiguous() && first.is_contiguous() && table.is_contiguous(),
+              "kanpaper kernels: inputs must be contiguous");
+  TORCH_CHECK(first.scalar_type() == torch::kLong, "kanpaper kernels: first must be int64");
+}
+
+}  // namespace
+
+// values (R,N,I,K), first (R,N,I), table (R,I,P,O) -> (R,N,O)
+torch::Tensor contract(torch::Tensor values, torch::Tensor first, torch::Tensor table) {
+  check(values, first, table);
+  const int64_t R = values.size(0), N = values.size(1), I = values.size(2), K = values.size(3);
+  const int64_t P = table.size(2), O = table.size(3);
+  auto out = torch::empty({R, N, O}, values.options());
+  AT_DISPATCH_FLOATING_TYPES(values.scalar_type(), "contract", [&] {
+    const scalar_t* v = values.data_ptr<scalar_t>();
+    const int64_t* f = first.data_ptr<int64_t>();
+    const scalar_t* t = table.data_ptr<scalar_t>();
+    scalar_t* y = out.data_ptr<scalar_t>();
+    with_width(K, [&](auto width) {
+      at::parallel_for(0, R * N, 64, [&](int64_t lo, int64_t hi) {
+        for (int64_t m = lo; m < hi; ++m) contract_sample<scalar_t, width()>(v, f, t, y, m / N, m, I, K, P, O);
+      });
+    });
+  });
+  return out;
+}
+
+// grad (R,N,O), first (R,N,I), table (R,I,P,O) -> (R,N,I,K)
+torch::Tensor gather_dot(torch::Tensor grad, torch::Tensor first, torch::Tensor table, int64_t K) {
+  check(grad.unsqueeze(-1), first, table);
+  const int64_t R = grad.size(0), N = grad.size(1), O = grad.size(2);
+  const int64_t I = table.size(1), P = table.size(2);
+  auto out = torch::empty({R, N, I, K}, grad.options());
+  AT_DISPATCH_FLOATING_TYPES(grad.scalar_type(), "gather_dot", [&] {
+    const scalar_t* g = grad.data_ptr<scalar_t>();
+    const int64_t* f = first.data_ptr<int64_t>();
+    const scalar_t* t = table.data_ptr<scalar_t>();
+    scalar_t* z = out.data_ptr<scalar_t>();
+    at::parallel_for(0, R * N, 64, [&](int64_t lo, int64_t hi) {
+      for (int64_t m = lo; m < hi; ++m) {
+        const scalar_t* member = t + (m / N) * I * P * O;
+        for (int64_t i = 0; i < I; ++i) {
+          const scalar_t* rows = member + (i * P + f[m * I + i]) * O;
+          scalar_t* zi = z + (m * I + i) * K;
+          switch (K) {  // k + 1 independent sums in registers for the usual degrees
+            case 2: dots<scalar_t, 2>(g + m * O, rows, O, zi); break;
+            case 3: dots<scalar_t, 3>(g + m * O, rows, O, zi); break;
+            case 4: dots<scalar_t, 4>(g + m * O, rows, O, zi); break;
+            case 5: dots<scalar_t, 5>(g + m * O, rows, O, zi); break;
+            case 6: dots<scalar_t, 6>(g + m * O, rows, O, zi); break;
+            default:
+              for (int64_t c = 0; c < K; ++c) zi[c] = dots_one(g + m * O, rows + c * O, O);
+          }
+        }
+      }
+    });
+  });
+  return out;
+}
+
+// values (R,N,I,K), grad (R,N,O), first (R,N,I) -> (R,I,P,O)
+torch::Tensor scatter_outer(torch::Tensor values, torch::Tensor grad, torch::Tensor first, int64_t P) {
+  TORCH_CHECK(grad.dim() == 3 && grad.is_contiguous(), "kanpaper kernels: bad grad");
+  const int64_t R = values.size(0), N = values.size(1), I = values.size(2), K = values.size(3);
+  const int64_t O = grad.size(2);
+  auto out = torch::zeros({R, I, P, O}, values.options());
+  check(values, first, out);
+  AT_DISPATCH_FLOATING_TYPES(values.scalar_type(), "scatter_outer", [&] {
+    const scalar_t* v = values.data_ptr<scalar_t>();
+    const scalar_t* g = grad.data_ptr<scalar_t>();
+    const int64_t* f = first.data_ptr<int64_t>();
+    scalar_t* t = out.data_ptr<scalar_t>();
+    with_width(K, [&](auto width) {
+      const int64_t Kc = width() > 0 ? width() : K;
+      at::parallel_for(0, R * I, 1, [&](int64_t lo, int64_t hi) {
+        for (int64_t ri = lo; ri < hi; ++ri) {   // one (member, input) block per task: no races
+          const int64_t r = ri / I, i = ri % I;
+          scalar_t* block = t + ri * P * O;
+          for (int64_t n = 0; n < N; ++n) {
+            const int64_t m = r * N + n;
+            scalar_t* row = block + f[m * I + i] * O;
+            for (int64_t c = 0; c < Kc; ++c, row += O) axpy(v[(m * I + i) * Kc + c], g + m * O, row, O);
+          }
+        }
+      });
+    });
+  });
+  return out;
+}
+
+// x (R,N,I); origin, spacing (R,I): knots t_j = origin + j * spacing, j < n_knots.
+// pieces (K,K): pieces[p, c] = coefficient of u^p, u = (x - t_j) / spacing in [0, 1), in
+// the order-th derivative in u of the basis c touched on [t_j, t_j+1); values are scaled by
+// spacing^-order (the chain rule). Returns (first (R,N,I) int64, values (R,N,I,K)).
+std::vector<torch::Tensor> uniform_basis(torch::Tensor x, torch::Tensor origin, torch::Tensor spacing,
+                                         torch::Tensor pieces, int64_t n_knots, int64_t order) {
+  TORCH_CHECK(x.dim() == 3 && x.is_contiguous() && origin.is_contiguous() && spacing.is_contiguous() &&
+              pieces.is_contiguous(), "kanpaper kernels: bad basis inputs");
+  const int64_t R = x.size(0), N = x.size(1), I = x.size(2), K = pieces.size(0);
+  auto first = torch::empty({R, N, I}, x.options().dtype(torch::kLong));
+  auto values = torch::empty({R, N, I, K}, x.options());
+  TORCH_CHECK(K <= kMaxBasis, "kanpaper kernels: degree too high");
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "uniform_basis", [&] {
+    const scalar_t* xs = x.data_ptr<scalar_t>();
+    const scalar_t* t0 = origin.data_ptr<scalar_t>();
+    const scalar_t* h = spacing.data_ptr<scalar_t>();
+    const scalar_t* M = pieces.data_ptr<scalar_t>();
+    int64_t* f = first.data_ptr<int64_t>();
+    scalar_t* out = values.data_ptr<scalar_t>();
+    with_width(K, [&](auto width) {
+      const int64_t Kc = width() > 0 ? width() : K;
+      at::parallel_for(0, R * N, 256, [&](int64_t lo, int64_t hi) {
+        scalar_t matrix[kMaxBasis * kMaxBasis], powers[kMaxBasis];
+        std::copy(M, M + Kc * Kc, matrix);
+        for (int64_t m = lo; m < hi; ++m) {
+          const int64_t r = m / N;
+          for (int64_t i = 0; i < I; ++i) {
+            const scalar_t step = h[r * I + i];
+            const scalar_t s = (xs[m * I + i] - t0[r * I + i]) / step;
+            const scalar_t interval = std::floor(s);
+            const scalar_t u = s - interval;
+            const scalar_t clamped = std::min(std::max(interval, scalar_t(-1)), scalar_t(n_knots - 1));
+            f[m * I + i] = static_cast<int64_t>(clamped) + 1;
+            powers[0] = 1;
+            for (int64_t d = 0; d < order; ++d) powers[0] /= step;
+            for (int64_t p = 1; p < Kc; ++p) powers[p] = powers[p - 1] * u;
+            scalar_t* __restrict__ b = out + (m * I + i) * Kc;
+            for (int64_t c = 0; c < Kc; ++c) {
+              scalar_t acc = 0;
+              for (int64_t p = 0; p < Kc; ++p) acc += powers[p] * matrix[p * Kc + c];
+              b[c] = acc;
+            }
+          }
+        }
+      });
+    });
+  });
+  return {first, values};
+}
+
+PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
+  m.def("contract", &contract, "sum over inputs and k+1 rows of basis values times gathered rows");
+  m.def("gather_dot", &gather_dot, "dot products of output vectors with gathered rows");
+  m.def("scatter_outer", &scatter_outer, "scatter-add of basis values times output vectors");
+  m.def("uniform_basis", &uniform_basis, "first touched basis and k+1 basis values on uniform knots");
+}

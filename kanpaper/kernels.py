@@ -1,0 +1,175 @@
+"""Fused CPU kernels of the KAN layer, compiled from ``kernels.cpp`` on first use.
+
+The pure PyTorch layer (``kan.spline_layer``) spends most of an ensemble's step
+moving gathered coefficients through memory: ``(R, N, n_in, k + 1, n_out)``
+values written, read and scattered back. These kernels compute the same sums
+without materialising them, and evaluate the uniform-knot basis in one pass:
+
+- ``contract``: ``y[r,n,o] = sum_{i,c} v[r,n,i,c] t[r,i,first[r,n,i]+c,o]``;
+- its adjoints ``gather_dot`` (into ``v``) and ``scatter_outer`` (into ``t``), which
+  form a closed family under differentiation, so gradients of any order (the
+  Deep Ritz loss differentiates through ``u'``) stay inside the three kernels;
+- ``uniform_basis``: the ``k + 1`` values of the basis, or of its ``d``-th
+  derivative, on equally spaced knots; its backward is the next derivative.
+
+The extension is built once per machine by ``torch.utils.cpp_extension`` (a C++
+compiler and ``ninja`` are needed; about 40 s, then cached). Where it cannot be
+built, or with ``KANPAPER_KERNELS=0`` in the environment, the layer uses its
+pure PyTorch path, which computes the same numbers (to rounding) more slowly.
+Every output element is summed by one thread in a fixed order, so results do
+not depend on the number of threads.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from . import splines
+
+__all__ = ["available", "usable", "uniform_basis", "contract", "MAX_BASIS_DEGREE"]
+
+MAX_BASIS_DEGREE = 15   # uniform_basis keeps k + 1 values in registers (kMaxBasis in kernels.cpp)
+
+
+@functools.cache
+def _extension():
+    if os.environ.get("KANPAPER_KERNELS", "1") == "0":
+        return None
+    try:
+        from torch.utils.cpp_extension import load
+
+        name = "kanpaper_kernels_" + torch.backends.cpu.get_cpu_capability().lower()
+        return load(name=name, sources=[str(Path(__file__).with_name("kernels.cpp"))],
+                    extra_cflags=["-O3", "-march=native", "-fopenmp"], extra_ldflags=["-fopenmp"])
+    except Exception as error:  # no compiler, no ninja, unsupported platform
+        warnings.warn(f"kanpaper: fused CPU kernels unavailable, using the pure PyTorch layer "
+                      f"(same results, slower): {error}")
+        return None
+
+
+def available() -> bool:
+    """Whether the fused kernels are built (builds them on the first call)."""
+    return _extension() is not None
+
+
+def usable(x: Tensor, knots: Tensor, coef: Tensor) -> bool:
+    """Whether a layer with these tensors can run on the kernels: CPU, one floating
+    dtype, knots without gradient, and no ``torch.func`` transform active (vmap,
+    grad), which the kernels do not implement."""
+    return (x.device.type == "cpu" and coef.device.type == "cpu"
+            and x.dtype in (torch.float32, torch.float64) and x.dtype == coef.dtype == knots.dtype
+            and not knots.requires_grad and not torch._C._are_functorch_transforms_active()
+            and available())
+
+
+@functools.cache
+def _pieces(k: int, order: int, dtype) -> Tensor:
+    """``(k+1, k+1)``: coefficients in ``u`` of the ``order``-th ``u``-derivative of the
+    cardinal pieces (see ``splines._cardinal_pieces``)."""
+    pieces = splines._cardinal_pieces(k)
+    for _ in range(order):
+        pieces = np.vstack([pieces[1:] * np.arange(1, k + 1)[:, None], np.zeros((1, k + 1))])
+    return torch.as_tensor(pieces, dtype=dtype)
+
+
+class _UniformBasis(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, origin, spacing, n_knots, k, order):
+        first, values = _extension().uniform_basis(x, origin, spacing, _pieces(k, order, x.dtype), n_knots, order)
+        ctx.save_for_backward(x, origin, spacing)
+        ctx.n_knots, ctx.k, ctx.order = n_knots, k, order
+        ctx.mark_non_differentiable(first)
+        return first, values
+
+    @staticmethod
+    def backward(ctx, _, grad):
+        x, origin, spacing = ctx.saved_tensors
+        if ctx.order >= ctx.k:   # the (k+1)-th derivative of a degree-k piece is zero
+            return torch.zeros_like(x), None, None, None, None, None
+        derivative = _UniformBasis.apply(x, origin, spacing, ctx.n_knots, ctx.k, ctx.order + 1)[1]
+        return (grad * derivative).sum(-1), None, None, None, None, None
+
+
+class _Contract(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, values, first, table):
+        ctx.save_for_backward(values, first, table)
+        return _extension().contract(values.contiguous(), first, table.contiguous())
+
+    @staticmethod
+    def backward(ctx, grad):
+        values, first, table = ctx.saved_tensors
+        d_values = _GatherDot.apply(grad, first, table, values.shape[-1]) if ctx.needs_input_grad[0] else None
+        d_table = _ScatterOuter.apply(values, grad, first, table.shape[2]) if ctx.needs_input_grad[2] else None
+        return d_values, None, d_table
+
+
+class _GatherDot(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, grad, first, table, width):
+        ctx.save_for_backward(grad, first, table)
+        return _extension().gather_dot(grad.contiguous(), first, table.contiguous(), width)
+
+    @staticmethod
+    def backward(ctx, g):
+        grad, first, table = ctx.saved_tensors
+        d_grad = _Contract.apply(g, first, table) if ctx.needs_input_grad[0] else None
+        d_table = _ScatterOuter.apply(g, grad, first, table.shape[2]) if ctx.needs_input_grad[2] else None
+        return d_grad, None, d_table, None
+
+
+class _ScatterOuter(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, values, grad, first, n_rows):
+        ctx.save_for_backward(values, grad, first)
+        return _extension().scatter_outer(values.contiguous(), grad.contiguous(), first, n_rows)
+
+    @staticmethod
+    def backward(ctx, g):
+        values, grad, first = ctx.saved_tensors
+        d_values = _GatherDot.apply(grad, first, g, values.shape[-1]) if ctx.needs_input_grad[0] else None
+        d_grad = _Contract.apply(values, first, g) if ctx.needs_input_grad[1] else None
+        return d_values, d_grad, None, None
+
+
+def uniform_basis(x: Tensor, knots: Tensor, k: int) -> tuple[Tensor, Tensor]:
+    """:func:`splines.local_basis` on uniform knots, in one kernel.
+
+    Args:
+        x: ``(*R, N, n_in)``; knots: ``(*R, n_in, G + 2k + 1)``, equally spaced.
+
+    Returns:
+        ``first`` ``(*R, N, n_in)`` long and ``values`` ``(*R, N, n_in, k + 1)``.
+    """
+    n_knots = knots.shape[-1]
+    lead = knots.shape[:-2]
+    origin = knots[..., 0].reshape(-1, knots.shape[-2]).contiguous()
+    spacing = ((knots[..., -1] - knots[..., 0]) / (n_knots - 1)).reshape(origin.shape).contiguous()
+    flat = x.reshape(origin.shape[0], -1, x.shape[-1]).contiguous()
+    first, values = _UniformBasis.apply(flat, origin, spacing, n_knots, k, 0)
+    return first.view(*lead, *x.shape[-2:]), values.view(*lead, *x.shape[-2:], k + 1)
+
+
+def contract(values: Tensor, first: Tensor, table: Tensor) -> Tensor:
+    """``y[..., n, o] = sum_{i,c} values[..., n, i, c] * table[..., i, first[..., n, i] + c, o]``.
+
+    Args:
+        values: ``(*R, N, n_in, k+1)``; first: ``(*R, N, n_in)`` long;
+        table: ``(*R, n_in, P, n_out)`` (padded coefficient rows per input).
+
+    Returns:
+        ``(*R, N, n_out)``.
+    """
+    n_members = table.shape[:-3].numel()
+    n_in, n_rows, n_out = table.shape[-3:]
+    y = _Contract.apply(values.reshape(n_members, -1, n_in, values.shape[-1]),
+                        first.reshape(n_members, -1, n_in).contiguous(),
+                        table.reshape(n_members, n_in, n_rows, n_out))
+    return y.view(*first.shape[:-1], n_out)
