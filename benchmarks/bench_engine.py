@@ -20,8 +20,9 @@ import time
 
 import torch
 
-from kanpaper import KAN, Ensemble, regression_loss
+from kanpaper import KAN, Ensemble, kernels, regression_loss
 
+PATH = "fused kernels" if kernels.available() else "PyTorch ops (kernels unavailable)"
 torch.set_default_dtype(torch.float64)   # pykan builds tensors in the default dtype; the paper used float64
 
 
@@ -65,6 +66,14 @@ def adam_step(model, x, y):
     return step
 
 
+def pure_torch(step):
+    """``step`` run on the layer's pure PyTorch path (the fused kernels switched off)."""
+    def run():
+        with kernels.disabled():
+            step()
+    return run
+
+
 def table(title, header, rows):
     print(f"\n### {title}\n")
     print("| " + " | ".join(header) + " |")
@@ -80,13 +89,15 @@ def bench_adam(quick):
     for widths, grid in (([1, 10, 10, 1], 10), ([1, 10, 10, 10, 1], 40)):
         n = 10
         steps = {"ours": adam_step(KAN(widths, grid_size=grid), x, y),
+                 "torch": pure_torch(adam_step(KAN(widths, grid_size=grid), x, y)),
                  "pykan": adam_step(pykan_model(widths, grid), x, y),
                  "lean": adam_step(pykan_model(widths, grid, lean=True), x, y)}
-        t = interleaved_times(steps, {"ours": n, "pykan": 3, "lean": 3}, 3 if quick else 20)
+        t = interleaved_times(steps, {"ours": n, "torch": n, "pykan": 3, "lean": 3}, 3 if quick else 20)
         rows.append([f"{widths} G={grid}", f"{t['pykan'] * 1e3:.2f}", f"{t['lean'] * 1e3:.2f}",
-                     f"{t['ours'] * 1e3:.2f}", f"{t['pykan'] / t['ours']:.1f}x"])
+                     f"{t['torch'] * 1e3:.2f}", f"{t['ours'] * 1e3:.2f}", f"{t['pykan'] / t['ours']:.1f}x"])
     table("Adam step, N = 200 (ms per step)",
-          ["model", "pykan", "pykan (save_act off)", "kanpaper", "speed-up vs pykan"], rows)
+          ["model", "pykan", "pykan (save_act off)", "kanpaper (PyTorch ops)", f"kanpaper ({PATH})",
+           "speed-up vs pykan"], rows)
 
 
 def bench_grid_sweep(quick):
@@ -95,12 +106,16 @@ def bench_grid_sweep(quick):
     grids = (5, 10, 20, 50, 100, 200, 500, 1000)
     ours = interleaved_times({g: adam_step(KAN([1, 10, 10, 1], grid_size=g), x, y) for g in grids},
                              dict.fromkeys(grids, 10), 3 if quick else 30)
+    torch_ops = interleaved_times({g: pure_torch(adam_step(KAN([1, 10, 10, 1], grid_size=g), x, y)) for g in grids},
+                                  dict.fromkeys(grids, 10), 3 if quick else 15)
     theirs = interleaved_times({g: adam_step(pykan_model([1, 10, 10, 1], g), x, y) for g in grids},
                                dict.fromkeys(grids, 2 if quick else 5), 2 if quick else 4, warmup=1)
-    rows = [[str(g), f"{theirs[g] * 1e3:.1f}", f"{theirs[g] / theirs[10]:.1f}", f"{ours[g] * 1e3:.2f}",
-             f"{ours[g] / ours[10]:.2f}", f"{theirs[g] / ours[g]:.1f}x"] for g in grids]
+    rows = [[str(g), f"{theirs[g] * 1e3:.1f}", f"{theirs[g] / theirs[10]:.1f}",
+             f"{torch_ops[g] * 1e3:.2f}", f"{torch_ops[g] / torch_ops[10]:.2f}",
+             f"{ours[g] * 1e3:.2f}", f"{ours[g] / ours[10]:.2f}", f"{theirs[g] / ours[g]:.1f}x"] for g in grids]
     table("Grid-size sweep, [1,10,10,1], Adam step, N = 200 (ms per step; ratio to G = 10)",
-          ["G", "pykan", "pykan / pykan(G=10)", "kanpaper", "kanpaper / kanpaper(G=10)", "speed-up"], rows)
+          ["G", "pykan", "pykan / pykan(G=10)", "kanpaper (PyTorch ops)", "ratio",
+           f"kanpaper ({PATH})", "ratio", "speed-up"], rows)
 
 
 def bench_extension(quick):
@@ -137,18 +152,22 @@ def bench_ensemble(quick):
     rows = []
     for name, make in (("KAN [1,10,10,1] G=10", lambda s: KAN([1, 10, 10, 1], grid_size=10, seed=s)),
                        ("KAN [1,10,10,10,1] G=40", lambda s: KAN([1, 10, 10, 10, 1], grid_size=40, seed=s))):
-        members = [make(s) for s in range(10)]
-        separate = [adam_step(copy.deepcopy(m), x, targets[r]) for r, m in enumerate(members)]
+        steps = {}
+        for path, wrap in ((PATH, lambda step: step), ("PyTorch ops", pure_torch)):
+            members = [make(s) for s in range(10)]
+            separate = [adam_step(copy.deepcopy(m), x, targets[r]) for r, m in enumerate(members)]
 
-        def sequential():   # one step of each of the ten runs
-            for step in separate:
-                step()
-        steps = {"sequential": sequential, "ensemble": adam_step(Ensemble(members), x, targets)}
+            def sequential(separate=separate):   # one step of each of the ten runs
+                for step in separate:
+                    step()
+            steps[path, "sequential"] = wrap(sequential)
+            steps[path, "ensemble"] = wrap(adam_step(Ensemble(members), x, targets))
         t = interleaved_times(steps, dict.fromkeys(steps, 5), 3 if quick else 20)
-        rows.append([name, f"{t['sequential'] * 1e3:.1f}", f"{t['ensemble'] * 1e3:.1f}",
-                     f"{t['sequential'] / t['ensemble']:.1f}x"])
+        for path in dict.fromkeys(p for p, _ in steps):
+            seq, ens = t[path, "sequential"], t[path, "ensemble"]
+            rows.append([name, path, f"{seq * 1e3:.1f}", f"{ens * 1e3:.1f}", f"{seq / ens:.1f}x"])
     table("10 independent repeats, Adam step, N = 200 (ms for one step of all ten)",
-          ["model", "10 sequential runs", "one batched ensemble", "speed-up"], rows)
+          ["model", "layer", "10 sequential runs", "one batched ensemble", "speed-up"], rows)
 
 
 def main():
@@ -156,7 +175,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="fewer steps (a smoke check of the script)")
     parser.add_argument("--only", choices=["adam", "grid", "extension", "ensemble"], nargs="*")
     args = parser.parse_args()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, float64, CPU")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, float64, CPU; "
+          f"kanpaper layer: {PATH}")
     runs = {"adam": bench_adam, "grid": bench_grid_sweep, "extension": bench_extension, "ensemble": bench_ensemble}
     for name in args.only or runs:
         runs[name](args.quick)

@@ -93,12 +93,10 @@ def spline_layer(x: Tensor, knots: Tensor, coef: Tensor, scale_sp: Tensor, scale
         first, values = kernels.uniform_basis(x, knots, k)                     # (*R, N, n_in), (..., k+1)
     else:
         first, values = splines.local_basis(x, knots, k, uniform)
-    scaled = scale_sp.unsqueeze(-1) * coef                                     # (*R, n_in, n_out, G+k)
     if fused:
-        table = nn.functional.pad(scaled.transpose(-1, -2), (0, 0, k + 1, k + 1))  # (*R, n_in, G+3k+2, n_out)
-        y = kernels.contract(values, first, table)
+        y = kernels.contract(values, first, kernels.table(coef, scale_sp, k))
     else:
-        y = _gather_contract(first, values, scaled, k, x.shape[-2])
+        y = _gather_contract(first, values, scale_sp.unsqueeze(-1) * coef, k, x.shape[-2])
     if scale_base is not None:
         y = y + _BASES[base](x) @ scale_base
     return y

@@ -80,15 +80,22 @@ void contract_sample(const T* v, const int64_t* first, const T* table, T* y,
   }
 }
 
-// out[c] = sum_o g[o] rows[c * O + o], c < K
+// out[c] = sum_o g[o] rows[c * O + o], c < K; even and odd o in separate sums
+// (twice the independent chains of multiply-adds).
 template <typename T, int K>
 inline void dots(const T* __restrict__ g, const T* __restrict__ rows, int64_t O, T* __restrict__ out) {
-  T acc[K] = {};
-  for (int64_t o = 0; o < O; ++o) {
-    const T go = g[o];
-    for (int c = 0; c < K; ++c) acc[c] += go * rows[c * O + o];
+  T even[K] = {}, odd[K] = {};
+  int64_t o = 0;
+  for (; o + 2 <= O; o += 2) {
+    const T g0 = g[o], g1 = g[o + 1];
+    for (int c = 0; c < K; ++c) {
+      even[c] += g0 * rows[c * O + o];
+      odd[c] += g1 * rows[c * O + o + 1];
+    }
   }
-  for (int c = 0; c < K; ++c) out[c] = acc[c];
+  if (o < O)
+    for (int c = 0; c < K; ++c) even[c] += g[o] * rows[c * O + o];
+  for (int c = 0; c < K; ++c) out[c] = even[c] + odd[c];
 }
 
 template <typename T>
@@ -172,7 +179,7 @@ torch::Tensor scatter_outer(torch::Tensor values, torch::Tensor grad, torch::Ten
   TORCH_CHECK(grad.dim() == 3 && grad.is_contiguous(), "kanpaper kernels: bad grad");
   const int64_t R = values.size(0), N = values.size(1), I = values.size(2), K = values.size(3);
   const int64_t O = grad.size(2);
-  auto out = torch::zeros({R, I, P, O}, values.options());
+  auto out = torch::empty({R, I, P, O}, values.options());
   check(values, first, out);
   AT_DISPATCH_FLOATING_TYPES(values.scalar_type(), "scatter_outer", [&] {
     const scalar_t* v = values.data_ptr<scalar_t>();
@@ -185,6 +192,7 @@ torch::Tensor scatter_outer(torch::Tensor values, torch::Tensor grad, torch::Ten
         for (int64_t ri = lo; ri < hi; ++ri) {   // one (member, input) block per task: no races
           const int64_t r = ri / I, i = ri % I;
           scalar_t* block = t + ri * P * O;
+          std::fill(block, block + P * O, scalar_t(0));
           for (int64_t n = 0; n < N; ++n) {
             const int64_t m = r * N + n;
             scalar_t* row = block + f[m * I + i] * O;
@@ -197,59 +205,149 @@ torch::Tensor scatter_outer(torch::Tensor values, torch::Tensor grad, torch::Ten
   return out;
 }
 
-// x (R,N,I); origin, spacing (R,I): knots t_j = origin + j * spacing, j < n_knots.
-// pieces (K,K): pieces[p, c] = coefficient of u^p, u = (x - t_j) / spacing in [0, 1), in
-// the order-th derivative in u of the basis c touched on [t_j, t_j+1); values are scaled by
-// spacing^-order (the chain rule). Returns (first (R,N,I) int64, values (R,N,I,K)).
-std::vector<torch::Tensor> uniform_basis(torch::Tensor x, torch::Tensor origin, torch::Tensor spacing,
-                                         torch::Tensor pieces, int64_t n_knots, int64_t order) {
+// coef (R,I,O,B), scale (R,I,O) -> table (R,I,B+2*pad,O): table[r,i,pad+b,o] =
+// scale[r,i,o] coef[r,i,o,b], zero rows above and below.
+torch::Tensor make_table(torch::Tensor coef, torch::Tensor scale, int64_t pad) {
+  TORCH_CHECK(coef.dim() == 4 && scale.dim() == 3 && coef.is_contiguous() && scale.is_contiguous(),
+              "kanpaper kernels: bad table inputs");
+  const int64_t R = coef.size(0), I = coef.size(1), O = coef.size(2), B = coef.size(3), P = B + 2 * pad;
+  auto table = torch::empty({R, I, P, O}, coef.options());
+  AT_DISPATCH_FLOATING_TYPES(coef.scalar_type(), "make_table", [&] {
+    const scalar_t* c = coef.data_ptr<scalar_t>();
+    const scalar_t* w = scale.data_ptr<scalar_t>();
+    scalar_t* t = table.data_ptr<scalar_t>();
+    at::parallel_for(0, R * I, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t ri = lo; ri < hi; ++ri) {
+        scalar_t* block = t + ri * P * O;
+        std::fill(block, block + pad * O, scalar_t(0));
+        std::fill(block + (pad + B) * O, block + P * O, scalar_t(0));
+        for (int64_t o = 0; o < O; ++o) {
+          const scalar_t* column = c + (ri * O + o) * B;
+          const scalar_t weight = w[ri * O + o];
+          for (int64_t b = 0; b < B; ++b) block[(pad + b) * O + o] = weight * column[b];
+        }
+      }
+    });
+  });
+  return table;
+}
+
+// The adjoint of make_table at (coef, scale): grad (R,I,P,O) -> (d_coef (R,I,O,B), d_scale (R,I,O)).
+std::vector<torch::Tensor> table_backward(torch::Tensor grad, torch::Tensor coef, torch::Tensor scale, int64_t pad) {
+  TORCH_CHECK(grad.dim() == 4 && grad.is_contiguous() && coef.is_contiguous() && scale.is_contiguous(),
+              "kanpaper kernels: bad table gradient inputs");
+  const int64_t R = coef.size(0), I = coef.size(1), O = coef.size(2), B = coef.size(3), P = grad.size(2);
+  auto d_coef = torch::empty_like(coef);
+  auto d_scale = torch::empty_like(scale);
+  AT_DISPATCH_FLOATING_TYPES(coef.scalar_type(), "table_backward", [&] {
+    const scalar_t* g = grad.data_ptr<scalar_t>();
+    const scalar_t* c = coef.data_ptr<scalar_t>();
+    const scalar_t* w = scale.data_ptr<scalar_t>();
+    scalar_t* dc = d_coef.data_ptr<scalar_t>();
+    scalar_t* dw = d_scale.data_ptr<scalar_t>();
+    at::parallel_for(0, R * I, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t ri = lo; ri < hi; ++ri) {
+        const scalar_t* block = g + (ri * P + pad) * O;
+        for (int64_t o = 0; o < O; ++o) {
+          const int64_t edge = ri * O + o;
+          const scalar_t weight = w[edge];
+          scalar_t acc = 0;
+          for (int64_t b = 0; b < B; ++b) {
+            const scalar_t gb = block[b * O + o];
+            dc[edge * B + b] = weight * gb;
+            acc += c[edge * B + b] * gb;
+          }
+          dw[edge] = acc;
+        }
+      }
+    });
+  });
+  return {d_coef, d_scale};
+}
+
+// The basis on uniform knots. x (R,N,I); origin, spacing (R,I): knots t_j = origin + j *
+// spacing, j < n_knots. pieces (K,K): pieces[p, c] = coefficient of u^p, u = (x - t_j) /
+// spacing in [0, 1), in the order-th u-derivative of the basis c touched on [t_j, t_j+1);
+// values are scaled by spacing^-order (the chain rule). Without weights, writes first
+// (R,N,I) and the K values (R,N,I,K); with weights (R,N,I,K), writes their dot product
+// with the K values (R,N,I) instead.
+void basis_kernel(const torch::Tensor& x, const torch::Tensor& origin, const torch::Tensor& spacing,
+                  const torch::Tensor& pieces, int64_t n_knots, int64_t order, const torch::Tensor* weights,
+                  torch::Tensor* first, torch::Tensor* values, torch::Tensor* dots) {
   TORCH_CHECK(x.dim() == 3 && x.is_contiguous() && origin.is_contiguous() && spacing.is_contiguous() &&
               pieces.is_contiguous(), "kanpaper kernels: bad basis inputs");
   const int64_t R = x.size(0), N = x.size(1), I = x.size(2), K = pieces.size(0);
-  auto first = torch::empty({R, N, I}, x.options().dtype(torch::kLong));
-  auto values = torch::empty({R, N, I, K}, x.options());
   TORCH_CHECK(K <= kMaxBasis, "kanpaper kernels: degree too high");
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "uniform_basis", [&] {
     const scalar_t* xs = x.data_ptr<scalar_t>();
     const scalar_t* t0 = origin.data_ptr<scalar_t>();
     const scalar_t* h = spacing.data_ptr<scalar_t>();
     const scalar_t* M = pieces.data_ptr<scalar_t>();
-    int64_t* f = first.data_ptr<int64_t>();
-    scalar_t* out = values.data_ptr<scalar_t>();
+    const scalar_t* w = weights ? weights->data_ptr<scalar_t>() : nullptr;
+    int64_t* f = first ? first->data_ptr<int64_t>() : nullptr;
+    scalar_t* out = values ? values->data_ptr<scalar_t>() : dots->data_ptr<scalar_t>();
     with_width(K, [&](auto width) {
       const int64_t Kc = width() > 0 ? width() : K;
       at::parallel_for(0, R * N, 256, [&](int64_t lo, int64_t hi) {
-        scalar_t matrix[kMaxBasis * kMaxBasis], powers[kMaxBasis];
+        scalar_t matrix[kMaxBasis * kMaxBasis], powers[kMaxBasis], b[kMaxBasis];
         std::copy(M, M + Kc * Kc, matrix);
         for (int64_t m = lo; m < hi; ++m) {
           const int64_t r = m / N;
           for (int64_t i = 0; i < I; ++i) {
+            const int64_t at = m * I + i;
             const scalar_t step = h[r * I + i];
-            const scalar_t s = (xs[m * I + i] - t0[r * I + i]) / step;
+            const scalar_t s = (xs[at] - t0[r * I + i]) / step;
             const scalar_t interval = std::floor(s);
             const scalar_t u = s - interval;
-            const scalar_t clamped = std::min(std::max(interval, scalar_t(-1)), scalar_t(n_knots - 1));
-            f[m * I + i] = static_cast<int64_t>(clamped) + 1;
             powers[0] = 1;
             for (int64_t d = 0; d < order; ++d) powers[0] /= step;
             for (int64_t p = 1; p < Kc; ++p) powers[p] = powers[p - 1] * u;
-            scalar_t* __restrict__ b = out + (m * I + i) * Kc;
             for (int64_t c = 0; c < Kc; ++c) {
               scalar_t acc = 0;
               for (int64_t p = 0; p < Kc; ++p) acc += powers[p] * matrix[p * Kc + c];
               b[c] = acc;
+            }
+            if (w) {
+              scalar_t acc = 0;
+              for (int64_t c = 0; c < Kc; ++c) acc += w[at * Kc + c] * b[c];
+              out[at] = acc;
+            } else {
+              const scalar_t clamped = std::min(std::max(interval, scalar_t(-1)), scalar_t(n_knots - 1));
+              f[at] = static_cast<int64_t>(clamped) + 1;
+              std::copy(b, b + Kc, out + at * Kc);
             }
           }
         }
       });
     });
   });
+}
+
+// -> (first (R,N,I) int64, values (R,N,I,K)); see basis_kernel.
+std::vector<torch::Tensor> uniform_basis(torch::Tensor x, torch::Tensor origin, torch::Tensor spacing,
+                                         torch::Tensor pieces, int64_t n_knots, int64_t order) {
+  auto first = torch::empty(x.sizes(), x.options().dtype(torch::kLong));
+  auto values = torch::empty({x.size(0), x.size(1), x.size(2), pieces.size(0)}, x.options());
+  basis_kernel(x, origin, spacing, pieces, n_knots, order, nullptr, &first, &values, nullptr);
   return {first, values};
+}
+
+// -> (R,N,I): sum_c weights[..., c] * values[..., c]; see basis_kernel.
+torch::Tensor uniform_basis_dot(torch::Tensor x, torch::Tensor origin, torch::Tensor spacing,
+                                torch::Tensor pieces, int64_t n_knots, int64_t order, torch::Tensor weights) {
+  TORCH_CHECK(weights.is_contiguous() && weights.dim() == 4 && weights.size(3) == pieces.size(0),
+              "kanpaper kernels: bad basis weights");
+  auto dots = torch::empty(x.sizes(), x.options());
+  basis_kernel(x, origin, spacing, pieces, n_knots, order, &weights, nullptr, nullptr, &dots);
+  return dots;
 }
 
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("contract", &contract, "sum over inputs and k+1 rows of basis values times gathered rows");
   m.def("gather_dot", &gather_dot, "dot products of output vectors with gathered rows");
   m.def("scatter_outer", &scatter_outer, "scatter-add of basis values times output vectors");
+  m.def("make_table", &make_table, "scaled coefficients, padded and transposed to rows of outputs");
+  m.def("table_backward", &table_backward, "gradients of make_table for coefficients and scales");
   m.def("uniform_basis", &uniform_basis, "first touched basis and k+1 basis values on uniform knots");
+  m.def("uniform_basis_dot", &uniform_basis_dot, "basis values on uniform knots dotted with weights");
 }

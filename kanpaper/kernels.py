@@ -22,6 +22,7 @@ not depend on the number of threads.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import warnings
@@ -33,21 +34,30 @@ from torch import Tensor
 
 from . import splines
 
-__all__ = ["available", "usable", "uniform_basis", "contract", "MAX_BASIS_DEGREE"]
+__all__ = ["available", "disabled", "usable", "uniform_basis", "table", "contract", "MAX_BASIS_DEGREE"]
 
 MAX_BASIS_DEGREE = 15   # uniform_basis keeps k + 1 values in registers (kMaxBasis in kernels.cpp)
 
 
+# Instruction sets by the CPU capability PyTorch detects (part of the build's name, so
+# machines sharing a home directory never load a build their CPU cannot run).
+_ARCH_FLAGS = {
+    "avx512": ["-mavx512f", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma"],
+    "avx2": ["-mavx2", "-mfma"],
+}
+
+_enabled = os.environ.get("KANPAPER_KERNELS", "1") != "0"
+
+
 @functools.cache
 def _extension():
-    if os.environ.get("KANPAPER_KERNELS", "1") == "0":
-        return None
+    capability = torch.backends.cpu.get_cpu_capability().lower()
     try:
         from torch.utils.cpp_extension import load
 
-        name = "kanpaper_kernels_" + torch.backends.cpu.get_cpu_capability().lower()
-        return load(name=name, sources=[str(Path(__file__).with_name("kernels.cpp"))],
-                    extra_cflags=["-O3", "-march=native", "-fopenmp"], extra_ldflags=["-fopenmp"])
+        return load(name=f"kanpaper_kernels_{capability}", sources=[str(Path(__file__).with_name("kernels.cpp"))],
+                    extra_cflags=["-O3", "-fopenmp", *_ARCH_FLAGS.get(capability, [])],
+                    extra_ldflags=["-fopenmp"])
     except Exception as error:  # no compiler, no ninja, unsupported platform
         warnings.warn(f"kanpaper: fused CPU kernels unavailable, using the pure PyTorch layer "
                       f"(same results, slower): {error}")
@@ -55,15 +65,26 @@ def _extension():
 
 
 def available() -> bool:
-    """Whether the fused kernels are built (builds them on the first call)."""
-    return _extension() is not None
+    """Whether the fused kernels are switched on and built (builds them on the first call)."""
+    return _enabled and _extension() is not None
+
+
+@contextlib.contextmanager
+def disabled():
+    """Run the layers on their pure PyTorch path inside this block (comparisons, benchmarks)."""
+    global _enabled
+    previous, _enabled = _enabled, False
+    try:
+        yield
+    finally:
+        _enabled = previous
 
 
 def usable(x: Tensor, knots: Tensor, coef: Tensor) -> bool:
     """Whether a layer with these tensors can run on the kernels: CPU, one floating
     dtype, knots without gradient, and no ``torch.func`` transform active (vmap,
     grad), which the kernels do not implement."""
-    return (x.device.type == "cpu" and coef.device.type == "cpu"
+    return (_enabled and x.device.type == "cpu" and coef.device.type == "cpu"
             and x.dtype in (torch.float32, torch.float64) and x.dtype == coef.dtype == knots.dtype
             and not knots.requires_grad and not torch._C._are_functorch_transforms_active()
             and available())
@@ -80,6 +101,8 @@ def _pieces(k: int, order: int, dtype) -> Tensor:
 
 
 class _UniformBasis(torch.autograd.Function):
+    """``(first, values)`` of the ``order``-th derivative of the basis; backward: :class:`_BasisDot`."""
+
     @staticmethod
     def forward(ctx, x, origin, spacing, n_knots, k, order):
         first, values = _extension().uniform_basis(x, origin, spacing, _pieces(k, order, x.dtype), n_knots, order)
@@ -91,10 +114,31 @@ class _UniformBasis(torch.autograd.Function):
     @staticmethod
     def backward(ctx, _, grad):
         x, origin, spacing = ctx.saved_tensors
-        if ctx.order >= ctx.k:   # the (k+1)-th derivative of a degree-k piece is zero
-            return torch.zeros_like(x), None, None, None, None, None
-        derivative = _UniformBasis.apply(x, origin, spacing, ctx.n_knots, ctx.k, ctx.order + 1)[1]
-        return (grad * derivative).sum(-1), None, None, None, None, None
+        d_x = _BasisDot.apply(x, grad, origin, spacing, ctx.n_knots, ctx.k, ctx.order + 1)
+        return d_x, None, None, None, None, None
+
+
+class _BasisDot(torch.autograd.Function):
+    """``sum_c weights[..., c] * B_c^(order)(x)``: ``(R, N, n_in)``."""
+
+    @staticmethod
+    def forward(ctx, x, weights, origin, spacing, n_knots, k, order):
+        ctx.save_for_backward(x, weights, origin, spacing)
+        ctx.n_knots, ctx.k, ctx.order = n_knots, k, order
+        if order > k:   # the (k+1)-th derivative of a degree-k piece is zero
+            return torch.zeros_like(x)
+        return _extension().uniform_basis_dot(x, origin, spacing, _pieces(k, order, x.dtype), n_knots, order,
+                                              weights.contiguous())
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weights, origin, spacing = ctx.saved_tensors
+        args = (origin, spacing, ctx.n_knots, ctx.k)
+        d_x = grad * _BasisDot.apply(x, weights, *args, ctx.order + 1) if ctx.needs_input_grad[0] else None
+        d_weights = None
+        if ctx.needs_input_grad[1]:
+            d_weights = grad.unsqueeze(-1) * _UniformBasis.apply(x, *args, ctx.order)[1]
+        return d_x, d_weights, None, None, None, None, None
 
 
 class _Contract(torch.autograd.Function):
@@ -137,6 +181,55 @@ class _ScatterOuter(torch.autograd.Function):
         d_values = _GatherDot.apply(grad, first, g, values.shape[-1]) if ctx.needs_input_grad[0] else None
         d_grad = _Contract.apply(values, first, g) if ctx.needs_input_grad[1] else None
         return d_values, d_grad, None, None
+
+
+class _Table(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, coef, scale, pad):
+        ctx.save_for_backward(coef, scale)
+        ctx.pad = pad
+        return _extension().make_table(coef.contiguous(), scale.contiguous(), pad)
+
+    @staticmethod
+    def backward(ctx, grad):
+        coef, scale = ctx.saved_tensors
+        d_coef, d_scale = _TableBackward.apply(grad, coef, scale, ctx.pad)
+        return d_coef, d_scale, None
+
+
+class _TableBackward(torch.autograd.Function):
+    """``(d_coef, d_scale) = (scale * L^T g, sum_b coef * L^T g)`` with ``L`` the pad-and-transpose of ``_Table``."""
+
+    @staticmethod
+    def forward(ctx, grad, coef, scale, pad):
+        ctx.save_for_backward(grad, coef, scale)
+        ctx.pad = pad
+        return tuple(_extension().table_backward(grad.contiguous(), coef.contiguous(), scale.contiguous(), pad))
+
+    @staticmethod
+    def backward(ctx, a, b):
+        grad, coef, scale = ctx.saved_tensors
+        a = torch.zeros_like(coef) if a is None else a
+        b = torch.zeros_like(scale) if b is None else b
+        d_grad = _Table.apply(a, scale, ctx.pad) + _Table.apply(coef, b, ctx.pad)
+        d_coef = _TableBackward.apply(grad, coef, b, ctx.pad)[0]
+        d_scale = _TableBackward.apply(grad, a, scale, ctx.pad)[1]
+        return d_grad, d_coef, d_scale, None
+
+
+def table(coef: Tensor, scale: Tensor, k: int) -> Tensor:
+    """``scale * coef`` padded with ``k + 1`` zero rows each side and laid out as rows of
+    outputs, the table :func:`contract` reads.
+
+    Args:
+        coef: ``(*R, n_in, n_out, G + k)``; scale: ``(*R, n_in, n_out)``.
+
+    Returns:
+        ``(*R, n_in, G + 3k + 2, n_out)``.
+    """
+    lead, (n_in, n_out, n_basis) = coef.shape[:-3], coef.shape[-3:]
+    flat = _Table.apply(coef.reshape(-1, n_in, n_out, n_basis), scale.reshape(-1, n_in, n_out), k + 1)
+    return flat.view(*lead, n_in, n_basis + 2 * k + 2, n_out)
 
 
 def uniform_basis(x: Tensor, knots: Tensor, k: int) -> tuple[Tensor, Tensor]:
