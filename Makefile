@@ -41,6 +41,8 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (kanpaper)" >/dev/null
+	@echo "Building kanpaper's fused CPU kernels (once per machine, about a minute)..."
+	$(BIN)/python -c "from kanpaper import kernels; print('kernels:', 'built' if kernels.available() else 'unavailable, using the pure PyTorch layer')"
 	@touch $@
 
 figures: $(STAMPS) ## Run every notebook headless (papermill) at SCALE and write figures/

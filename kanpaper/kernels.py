@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -39,8 +40,9 @@ __all__ = ["available", "disabled", "usable", "uniform_basis", "table", "contrac
 MAX_BASIS_DEGREE = 15   # uniform_basis keeps k + 1 values in registers (kMaxBasis in kernels.cpp)
 
 
-# Instruction sets by the CPU capability PyTorch detects (part of the build's name, so
-# machines sharing a home directory never load a build their CPU cannot run).
+# Instruction sets by the CPU capability PyTorch detects. The capability and the torch
+# version name the build, so machines sharing a home directory never load a build their
+# CPU cannot run, and a new torch gets its own build.
 _ARCH_FLAGS = {
     "avx512": ["-mavx512f", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma"],
     "avx2": ["-mavx2", "-mfma"],
@@ -55,7 +57,8 @@ def _extension():
     try:
         from torch.utils.cpp_extension import load
 
-        return load(name=f"kanpaper_kernels_{capability}", sources=[str(Path(__file__).with_name("kernels.cpp"))],
+        build = re.sub(r"\W", "_", f"{capability}_torch{torch.__version__}")   # one build per CPU kind and torch
+        return load(name=f"kanpaper_kernels_{build}", sources=[str(Path(__file__).with_name("kernels.cpp"))],
                     extra_cflags=["-O3", "-fopenmp", *_ARCH_FLAGS.get(capability, [])],
                     extra_ldflags=["-fopenmp"])
     except Exception as error:  # no compiler, no ninja, unsupported platform

@@ -1,0 +1,162 @@
+"""The fused CPU kernels compute what the pure PyTorch layer computes, to every order of derivative."""
+
+import shutil
+import warnings
+
+import pytest
+import torch
+
+from kanpaper import KAN, Ensemble, kernels
+from kanpaper.kan import spline_layer
+
+needs_kernels = pytest.mark.skipif(not kernels.available(), reason="fused kernels not built on this machine")
+
+
+def test_kernels_build_where_a_compiler_exists():
+    if shutil.which("c++") or shutil.which("g++"):
+        assert kernels.available(), "a C++ compiler is installed but kanpaper's kernels did not build"
+
+
+def layer_tensors(gen, n_members, n_in, n_out, G, k, dtype=torch.float64):
+    lead = (n_members,) if n_members else ()
+    knots = torch.linspace(-1, 1, G + 1, dtype=dtype)
+    h = 2 / G
+    knots = torch.cat([knots[0] - h * torch.arange(k, 0, -1, dtype=dtype), knots,
+                       knots[-1] + h * torch.arange(1, k + 1, dtype=dtype)])
+    knots = knots.expand(*lead, n_in, -1).contiguous()
+    coef = torch.randn(*lead, n_in, n_out, G + k, generator=gen, dtype=dtype).requires_grad_()
+    scale_sp = torch.randn(*lead, n_in, n_out, generator=gen, dtype=dtype).requires_grad_()
+    scale_base = torch.randn(*lead, n_in, n_out, generator=gen, dtype=dtype).requires_grad_()
+    return knots, coef, scale_sp, scale_base
+
+
+def outputs_and_derivatives(x, knots, coef, scale_sp, scale_base, k):
+    """y, dy/dx (kept in the graph), and the gradients of a loss on both w.r.t. every tensor."""
+    y = spline_layer(x, knots, coef, scale_sp, scale_base, k, "silu", True)
+    (dx,) = torch.autograd.grad(y.square().sum(), x, create_graph=True)
+    loss = y.sin().sum() + dx.square().sum()
+    grads = torch.autograd.grad(loss, (x, coef, scale_sp, scale_base))
+    return [y, dx, *grads]
+
+
+@needs_kernels
+@pytest.mark.parametrize("n_members", [0, 3])
+@pytest.mark.parametrize("k", [0, 1, 3, 5, 7])          # k + 1 = 1 and 8 take the loops sized at run time
+@pytest.mark.parametrize("n_out", [1, 3, 8, 11, 17])    # vector registers of 8 and the remainders
+def test_layer_and_its_derivatives_match_pytorch_path(gen, n_members, k, n_out):
+    lead = (n_members,) if n_members else ()
+    tensors = layer_tensors(gen, n_members, 4, n_out, 7, k)
+    x = (torch.rand(*lead, 60, 4, generator=gen, dtype=torch.float64) * 3 - 1.5).requires_grad_()  # in and out
+    fused = outputs_and_derivatives(x, *tensors, k)
+    with kernels.disabled():
+        reference = outputs_and_derivatives(x, *tensors, k)
+    for name, a, b in zip(["y", "dy/dx", "d/dx", "d/dcoef", "d/dscale_sp", "d/dscale_base"], fused, reference):
+        assert a.shape == b.shape, name
+        assert (a - b).abs().max() <= 1e-12 * max(1.0, b.abs().max().item()), name
+
+
+@needs_kernels
+def test_second_derivative_in_x_matches_pytorch_path(gen):
+    """u'' for the Deep Ritz loss, and its gradient w.r.t. the coefficients."""
+    knots, coef, scale_sp, scale_base = layer_tensors(gen, 0, 1, 3, 10, 3)
+    x = torch.rand(50, 1, generator=gen, dtype=torch.float64).requires_grad_()
+
+    def second(x):
+        y = spline_layer(x, knots, coef, scale_sp, scale_base, 3, "silu", True).sum()
+        (d1,) = torch.autograd.grad(y, x, create_graph=True)
+        (d2,) = torch.autograd.grad(d1.sum(), x, create_graph=True)
+        return d2, torch.autograd.grad(d2.square().sum(), coef)[0]
+    fused = second(x)
+    with kernels.disabled():
+        reference = second(x)
+    for a, b in zip(fused, reference):
+        assert torch.allclose(a, b, rtol=1e-11, atol=1e-11)
+
+
+@needs_kernels
+def test_float32_and_adapted_knots_match_pytorch_path(gen):
+    model = KAN([2, 5, 3], grid_size=8, seed=0)
+    model.update_grid(torch.rand(100, 2, generator=gen, dtype=torch.float64) ** 3)   # de Boor basis
+    assert not model.layers[0].uniform
+    x = torch.rand(80, 2, generator=gen, dtype=torch.float64) * 2 - 1
+    with kernels.disabled():
+        reference = model(x)
+    assert torch.allclose(model(x), reference, rtol=1e-12, atol=1e-12)
+    single = KAN([2, 5, 3], grid_size=8, seed=0, dtype=torch.float32)
+    x32 = x.float()
+    with kernels.disabled():
+        reference = single(x32)
+    assert torch.allclose(single(x32), reference, rtol=1e-5, atol=1e-6)
+
+
+@needs_kernels
+def test_kernel_gradients_pass_gradcheck(gen):
+    """Finite differences confirm every first and second derivative of the kernel functions."""
+    _, coef, scale_sp, _ = layer_tensors(gen, 2, 3, 5, 4, 2)
+    x = (torch.rand(2, 6, 3, generator=gen, dtype=torch.float64) * 1.8 - 0.9).requires_grad_()
+    values = torch.rand(2, 6, 3, 3, generator=gen, dtype=torch.float64, requires_grad=True)
+    first = torch.randint(0, 6, (2, 6, 3), generator=gen)
+
+    def contract(values, coef, scale_sp):
+        return kernels.contract(values, first, kernels.table(coef, scale_sp, 2))
+    assert torch.autograd.gradcheck(contract, (values, coef, scale_sp))
+    assert torch.autograd.gradgradcheck(contract, (values, coef, scale_sp))
+    knots = torch.linspace(-2.2, 2.2, 11, dtype=torch.float64).expand(2, 3, -1).contiguous()  # uniform, h = 0.44
+
+    def basis(x):
+        return kernels.uniform_basis(x, knots, 2)[1]
+    # points stay inside their knot intervals under the finite-difference steps
+    x = (torch.floor((x.detach() + 2.2) / 0.44) * 0.44 - 2.2 + 0.22).requires_grad_()
+    assert torch.autograd.gradcheck(basis, (x,))
+    assert torch.autograd.gradgradcheck(basis, (x,))
+
+
+@needs_kernels
+def test_results_do_not_depend_on_the_number_of_threads(gen):
+    model = Ensemble([KAN([1, 9, 9, 1], grid_size=12, seed=s) for s in range(4)])
+    x = torch.rand(300, 1, generator=gen, dtype=torch.float64)
+    threads = torch.get_num_threads()
+
+    def run():
+        y = model(x)
+        return [y, *torch.autograd.grad(y.sin().sum(), list(model.parameters()))]
+    try:
+        torch.set_num_threads(1)
+        one = run()
+        torch.set_num_threads(2)
+        two = run()
+    finally:
+        torch.set_num_threads(threads)
+    assert all(torch.equal(a, b) for a, b in zip(one, two))
+
+
+def test_without_a_compiler_the_layer_falls_back_with_a_warning(monkeypatch, gen):
+    import torch.utils.cpp_extension
+
+    def no_compiler(*args, **kwargs):
+        raise RuntimeError("no C++ compiler")
+    x = torch.rand(20, 2, generator=gen, dtype=torch.float64)
+    model = KAN([2, 3, 1], grid_size=5, seed=0)
+    with kernels.disabled():
+        reference = model(x)
+    monkeypatch.setattr(torch.utils.cpp_extension, "load", no_compiler)
+    kernels._extension.cache_clear()
+    try:
+        with pytest.warns(UserWarning, match="no C...compiler"):
+            assert not kernels.available()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")        # warned once, not on every call
+            assert torch.equal(model(x), reference)
+    finally:
+        kernels._extension.cache_clear()
+        monkeypatch.undo()
+
+
+def test_disabled_restores_the_previous_setting():
+    before = kernels._enabled
+    with kernels.disabled():
+        assert not kernels._enabled
+        with kernels.disabled():
+            pass
+        assert not kernels._enabled
+    assert kernels._enabled == before
