@@ -221,10 +221,11 @@ torch::Tensor make_table(torch::Tensor coef, torch::Tensor scale, int64_t pad) {
         scalar_t* block = t + ri * P * O;
         std::fill(block, block + pad * O, scalar_t(0));
         std::fill(block + (pad + B) * O, block + P * O, scalar_t(0));
-        for (int64_t o = 0; o < O; ++o) {
-          const scalar_t* column = c + (ri * O + o) * B;
-          const scalar_t weight = w[ri * O + o];
-          for (int64_t b = 0; b < B; ++b) block[(pad + b) * O + o] = weight * column[b];
+        const scalar_t* weights = w + ri * O;
+        const scalar_t* columns = c + ri * O * B;
+        for (int64_t b = 0; b < B; ++b) {   // rows written in order; O columns read in step
+          scalar_t* row = block + (pad + b) * O;
+          for (int64_t o = 0; o < O; ++o) row[o] = weights[o] * columns[o * B + b];
         }
       }
     });
