@@ -13,7 +13,7 @@ without materialising them, and evaluate the uniform-knot basis in one pass:
   derivative, on equally spaced knots; its backward is the next derivative.
 
 The extension is built once per machine by ``torch.utils.cpp_extension`` (a C++
-compiler and ``ninja`` are needed; about 40 s, then cached). Where it cannot be
+compiler and ``ninja`` are needed; about a minute, then cached). Where it cannot be
 built, or with ``KANPAPER_KERNELS=0`` in the environment, the layer uses its
 pure PyTorch path, which computes the same numbers (to rounding) more slowly.
 Every output element is summed by one thread in a fixed order, so results do
@@ -87,7 +87,7 @@ def usable(x: Tensor, knots: Tensor, coef: Tensor) -> bool:
     """Whether a layer with these tensors can run on the kernels: CPU, one floating
     dtype, knots without gradient, and no ``torch.func`` transform active (vmap,
     grad), which the kernels do not implement."""
-    return (_enabled and x.device.type == "cpu" and coef.device.type == "cpu"
+    return (x.device.type == "cpu" and coef.device.type == "cpu"
             and x.dtype in (torch.float32, torch.float64) and x.dtype == coef.dtype == knots.dtype
             and not knots.requires_grad and not torch._C._are_functorch_transforms_active()
             and available())
@@ -245,12 +245,11 @@ def uniform_basis(x: Tensor, knots: Tensor, k: int) -> tuple[Tensor, Tensor]:
         ``first`` ``(*R, N, n_in)`` long and ``values`` ``(*R, N, n_in, k + 1)``.
     """
     n_knots = knots.shape[-1]
-    lead = knots.shape[:-2]
     origin = knots[..., 0].reshape(-1, knots.shape[-2]).contiguous()
     spacing = ((knots[..., -1] - knots[..., 0]) / (n_knots - 1)).reshape(origin.shape).contiguous()
     flat = x.reshape(origin.shape[0], -1, x.shape[-1]).contiguous()
     first, values = _UniformBasis.apply(flat, origin, spacing, n_knots, k, 0)
-    return first.view(*lead, *x.shape[-2:]), values.view(*lead, *x.shape[-2:], k + 1)
+    return first.view(x.shape), values.view(*x.shape, k + 1)
 
 
 def contract(values: Tensor, first: Tensor, table: Tensor) -> Tensor:

@@ -239,7 +239,10 @@ def fit_coefficients(x: Tensor, y: Tensor, knots: Tensor, k: int, ridge: float =
         scale = gram.diagonal(dim1=1, dim2=2).mean(dim=1).clamp_min(torch.finfo(gram.dtype).tiny)
         eye = torch.eye(gram.shape[-1], dtype=gram.dtype, device=gram.device)
         gram = gram + ridge * scale[:, None, None] * eye
-    coef = torch.linalg.solve(gram, rhs)                                      # (n_in, n_basis, n_out)
+    # One solve per input, not one batched call: PyTorch's batched LU runs LAPACK on several
+    # threads at once after torch.set_num_threads(n > 1), which MKL does not survive (pytorch
+    # issues 141358, 142815: "DLASWP" errors, wrong pivots, hangs). Same LU, same numbers.
+    coef = torch.stack([torch.linalg.solve(g, r) for g, r in zip(gram, rhs)])  # (n_in, n_basis, n_out)
     return coef.permute(0, 2, 1).to(y.dtype).contiguous()
 
 
