@@ -74,7 +74,9 @@ def spline_layer(x: Tensor, knots: Tensor, coef: Tensor, scale_sp: Tensor, scale
     """The KAN layer as a function of its tensors, for one model or a stack of them.
 
     A leading member axis ``R`` (an ensemble) may be present on every tensor or
-    on none; each member uses only its own parameters.
+    on none; each member uses only its own parameters. On CPU the work runs in
+    the fused kernels of :mod:`kanpaper.kernels` when they are built; otherwise
+    (GPU, no compiler, ``torch.func`` transforms) in PyTorch operations.
 
     Args:
         x: ``(*R, N, n_in)``.

@@ -62,8 +62,9 @@ def _extension():
                     extra_cflags=["-O3", "-fopenmp", *_ARCH_FLAGS.get(capability, [])],
                     extra_ldflags=["-fopenmp"])
     except Exception as error:  # no compiler, no ninja, unsupported platform
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
         warnings.warn(f"kanpaper: fused CPU kernels unavailable, using the pure PyTorch layer "
-                      f"(same results, slower): {error}")
+                      f"(same results, slower): {reason}")
         return None
 
 
