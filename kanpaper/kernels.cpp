@@ -6,7 +6,8 @@
 //   contract:      y[m, o]       = sum_{i,c} v[m,i,c] t[r,i,first+c,o]
 //   gather_dot:    z[m, i, c]    = sum_o     y[m,o]   t[r,i,first+c,o]
 //   scatter_outer: t[r,i,first+c,o] += v[m,i,c] y[m,o]            (summed over m)
-// and one evaluates the basis (or a derivative of it) on uniform knots.
+// Two more build the table from the coefficients (scale, pad, transpose) and take its
+// adjoint, and one evaluates the basis (or a derivative of it) on uniform knots.
 // Every output element is written by one thread in a fixed order: results do not
 // depend on the number of threads.
 
@@ -152,23 +153,21 @@ torch::Tensor gather_dot(torch::Tensor grad, torch::Tensor first, torch::Tensor 
     const int64_t* f = first.data_ptr<int64_t>();
     const scalar_t* t = table.data_ptr<scalar_t>();
     scalar_t* z = out.data_ptr<scalar_t>();
-    at::parallel_for(0, R * N, 64, [&](int64_t lo, int64_t hi) {
-      for (int64_t m = lo; m < hi; ++m) {
-        const scalar_t* member = t + (m / N) * I * P * O;
-        for (int64_t i = 0; i < I; ++i) {
-          const scalar_t* rows = member + (i * P + f[m * I + i]) * O;
-          scalar_t* zi = z + (m * I + i) * K;
-          switch (K) {  // k + 1 independent sums in registers for the usual degrees
-            case 2: dots<scalar_t, 2>(g + m * O, rows, O, zi); break;
-            case 3: dots<scalar_t, 3>(g + m * O, rows, O, zi); break;
-            case 4: dots<scalar_t, 4>(g + m * O, rows, O, zi); break;
-            case 5: dots<scalar_t, 5>(g + m * O, rows, O, zi); break;
-            case 6: dots<scalar_t, 6>(g + m * O, rows, O, zi); break;
-            default:
+    with_width(K, [&](auto width) {
+      at::parallel_for(0, R * N, 64, [&](int64_t lo, int64_t hi) {
+        for (int64_t m = lo; m < hi; ++m) {
+          const scalar_t* member = t + (m / N) * I * P * O;
+          for (int64_t i = 0; i < I; ++i) {
+            const scalar_t* rows = member + (i * P + f[m * I + i]) * O;
+            scalar_t* zi = z + (m * I + i) * K;
+            if constexpr (width() > 0) {  // k + 1 independent sums in registers
+              dots<scalar_t, width()>(g + m * O, rows, O, zi);
+            } else {
               for (int64_t c = 0; c < K; ++c) zi[c] = dots_one(g + m * O, rows + c * O, O);
+            }
           }
         }
-      }
+      });
     });
   });
   return out;
