@@ -27,7 +27,7 @@ from .kan import KAN
 from .mlp import MLP
 
 __all__ = ["parameter_count", "mlp_to_kan", "kan_to_mlp", "relu_power", "preactivation_bounds", "random_bounded_kan",
-           "truncated_power_weights"]
+           "truncated_power_weights", "gauss_points"]
 
 
 def parameter_count(model: nn.Module) -> int:
@@ -74,8 +74,15 @@ def preactivation_bounds(mlp: MLP, low, high) -> list[tuple[Tensor, Tensor]]:
     return bounds
 
 
-def _gauss_points(knots: Tensor, k: int) -> Tensor:
-    """``k + 1`` Gauss-Legendre points in every interval of the grid domain: ``(n_in, G (k + 1))``."""
+def gauss_points(knots: Tensor, k: int) -> Tensor:
+    """``k + 1`` Gauss-Legendre points in every interval of the grid domain.
+
+    Args:
+        knots: ``(n_in, G + 2k + 1)``.
+
+    Returns:
+        ``(n_in, G (k + 1))``.
+    """
     n_intervals = knots.shape[1] - 2 * k - 1
     interior = knots[:, k: k + n_intervals + 1]
     nodes, _ = np.polynomial.legendre.leggauss(k + 1)
@@ -85,7 +92,7 @@ def _gauss_points(knots: Tensor, k: int) -> Tensor:
 
 def _exact_fit(knots: Tensor, k: int, edge_fn) -> Tensor:
     """Coefficients of functions known to lie in the spline space (least squares at Gauss points)."""
-    points = _gauss_points(knots, k).T
+    points = gauss_points(knots, k).T
     return splines.fit_coefficients(points, edge_fn(points), knots, k, ridge=0.0)
 
 

@@ -4,6 +4,14 @@ import torch
 
 from kanpaper import KAN, MLP
 from kanpaper.conversions import kan_to_mlp, mlp_to_kan, parameter_count, preactivation_bounds, random_bounded_kan
+from kanpaper.rounding import check_kan_to_mlp, check_mlp_to_kan, gamma, mlp_forward_with_bound, unit_roundoff
+
+
+def assert_within_rounding(check, what):
+    """The networks agree to within the rounding bound computed from them (not a fixed tolerance)."""
+    assert check.holds, f"{what}: {check}"
+    # the bound must also be a meaningful one: far below the size of the outputs
+    assert check.max_bound <= 1e-3 * (1 + check.scale), f"{what}: bound too loose to test anything: {check}"
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -19,8 +27,7 @@ def test_mlp_to_kan_is_exact(seed):
         assert all(layer.scale_base is None for layer in kan.layers)
         x = low + (high - low) * torch.rand(3000, widths[0], generator=torch.Generator().manual_seed(seed),
                                             dtype=torch.float64)
-        y = mlp(x)
-        assert (kan(x) - y).abs().max() <= 1e-10 * (1 + y.abs().max())
+        assert_within_rounding(check_mlp_to_kan(mlp, kan, x, low, high), f"k={k} widths={widths}")
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -34,8 +41,8 @@ def test_kan_to_mlp_is_exact_on_uniform_grids(seed):
         mlp = kan_to_mlp(kan)
         assert mlp.widths[1:-1] == [w * (G + 2 * k + 1) for w in widths[:-1]]
         x = torch.rand(2000, widths[0], generator=torch.Generator().manual_seed(seed), dtype=torch.float64) * 2 - 1
-        y = kan(x)
-        assert (mlp(x) - y).abs().max() <= 1e-10 * (1 + y.abs().max())
+        check = check_kan_to_mlp(kan, mlp, x)
+        assert_within_rounding(check, f"k={k} G={G} widths={widths}")
 
 
 @pytest.mark.parametrize("k", [1, 2, 3])
@@ -48,8 +55,35 @@ def test_kan_to_mlp_is_exact_after_grid_update(k):
     x = torch.rand(800, 2, generator=gen, dtype=torch.float64) * 2 - 1
     kan.update_grid(x)                       # data-adapted, non-uniform grids
     assert not kan.layers[0].uniform
-    y = kan(x)
-    assert (kan_to_mlp(kan)(x) - y).abs().max() <= 1e-10 * (1 + y.abs().max())
+    assert_within_rounding(check_kan_to_mlp(kan, kan_to_mlp(kan), x), f"k={k}, adapted grids")
+
+
+def test_a_wrong_conversion_fails_the_check():
+    """A coefficient moved by 1e-6 changes the KAN by up to 1e-6 max B: far above the bound, so the check fails."""
+    kan = random_bounded_kan([2, 3, 1], 10, 2, seed=0)
+    mlp = kan_to_mlp(kan)
+    x = torch.rand(2000, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 2 - 1
+    exact = check_kan_to_mlp(kan, mlp, x)
+    assert exact.holds and exact.max_bound < 1e-8, str(exact)
+    with torch.no_grad():
+        kan.layers[1].coef[1, 0, 5] += 1e-6
+    wrong = check_kan_to_mlp(kan, mlp, x)
+    assert not wrong.holds, f"a 1e-6 change of one coefficient went unnoticed: {wrong}"
+    assert wrong.max_observed > 1e-7, str(wrong)
+
+
+def test_mlp_bound_is_tight_for_a_dot_product():
+    """One linear layer: the bound is gamma_{n+1} (|W| |x| + |b|), reached within a small factor by
+    adversarial data (an exact cancellation of large terms)."""
+    mlp = MLP([3, 1], "relu", seed=0)
+    with torch.no_grad():
+        mlp.linears[0].weight.copy_(torch.tensor([[1.0, 1.0, -1.0]], dtype=torch.float64))
+        mlp.linears[0].bias.zero_()
+    x = torch.tensor([[1.0, 1e-16, 1.0]], dtype=torch.float64)         # exact result 1e-16, 1 + 1e-16 rounds to 1
+    y, bound = mlp_forward_with_bound(mlp, x)
+    assert abs(float(y) - 1e-16) <= float(bound), f"|error| {abs(float(y) - 1e-16):.2e} > bound {float(bound):.2e}"
+    assert float(bound) == pytest.approx(gamma(4, torch.float64) * (2 + 1e-16))
+    assert unit_roundoff(torch.float64) == 2.0 ** -53
 
 
 def test_parameter_counts():
