@@ -89,9 +89,15 @@ def autograd_hessian(layer: KANLayer, x: torch.Tensor, target: torch.Tensor) -> 
     return torch.autograd.functional.hessian(loss, coef).reshape(size, size)
 
 
-def nonzero_condition_number(matrix: np.ndarray, rtol: float = 1e-10):
-    """``(lambda_max / lambda_min over eigenvalues > rtol * lambda_max, number of eigenvalues below)``."""
+def nonzero_condition_number(matrix: np.ndarray, rtol: float | None = None):
+    """``(lambda_max / lambda_min over eigenvalues > rtol * lambda_max, number of eigenvalues below)``.
+
+    ``rtol`` defaults to ``n * eps`` (numpy's ``matrix_rank`` rule): a symmetric eigensolver is backward stable,
+    so an exact zero eigenvalue of an ``n x n`` matrix is computed within a small multiple of ``eps * lambda_max``.
+    """
     eig = np.linalg.eigvalsh(matrix)
+    if rtol is None:
+        rtol = matrix.shape[0] * np.finfo(matrix.dtype).eps
     big = eig > rtol * eig[-1]
     return eig[-1] / eig[big].min(), int((~big).sum())
 

@@ -1,4 +1,4 @@
-"""Fused CPU kernels of the KAN layer, compiled from ``kernels.cpp`` on first use.
+"""Fused CPU kernels of the KAN layer, compiled from ``kernels.cpp`` when kanpaper is installed.
 
 The pure PyTorch layer (``kan.spline_layer``) spends most of an ensemble's step
 moving gathered coefficients through memory: ``(R, N, n_in, k + 1, n_out)``
@@ -12,9 +12,11 @@ without materialising them, and evaluate the uniform-knot basis in one pass:
 - ``uniform_basis``: the ``k + 1`` values of the basis, or of its ``d``-th
   derivative, on equally spaced knots; its backward is the next derivative.
 
-The extension is built once per machine by ``torch.utils.cpp_extension`` (a C++
-compiler and ``ninja`` are needed; about a minute, then cached). Where it cannot be
-built, or with ``KANPAPER_KERNELS=0`` in the environment, the layer uses its
+The kernels are built by ``setup.py`` at install (``make venv``), in two variants:
+``_kernels_default`` for any CPU and ``_kernels_avx512``; the import picks the one
+that matches the CPU capability PyTorch reports (``ATEN_CPU_CAPABILITY`` forces it
+down). Importing never compiles anything. Where no build exists (no compiler at
+install), or with ``KANPAPER_KERNELS=0`` in the environment, the layer uses its
 pure PyTorch path, which computes the same numbers (to rounding) more slowly.
 Every output element is summed by one thread in a fixed order, so results do
 not depend on the number of threads.
@@ -24,10 +26,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
 import os
-import re
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -40,36 +41,31 @@ __all__ = ["available", "disabled", "usable", "uniform_basis", "table", "contrac
 MAX_BASIS_DEGREE = 15   # uniform_basis keeps k + 1 values in registers (kMaxBasis in kernels.cpp)
 
 
-# Instruction sets by the CPU capability PyTorch detects. The capability and the torch
-# version name the build, so machines sharing a home directory never load a build their
-# CPU cannot run, and a new torch gets its own build.
-_ARCH_FLAGS = {
-    "avx512": ["-mavx512f", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma"],
-    "avx2": ["-mavx2", "-mfma"],
-}
-
 _enabled = os.environ.get("KANPAPER_KERNELS", "1") != "0"
+
+
+def variant() -> str:
+    """The build this CPU runs: ``"avx512"`` where PyTorch reports AVX-512, else ``"default"``."""
+    return "avx512" if torch.backends.cpu.get_cpu_capability().lower() == "avx512" else "default"
 
 
 @functools.cache
 def _extension():
-    capability = torch.backends.cpu.get_cpu_capability().lower()
-    try:
-        from torch.utils.cpp_extension import load
-
-        build = re.sub(r"\W", "_", f"{capability}_torch{torch.__version__}")   # one build per CPU kind and torch
-        return load(name=f"kanpaper_kernels_{build}", sources=[str(Path(__file__).with_name("kernels.cpp"))],
-                    extra_cflags=["-O3", "-fopenmp", *_ARCH_FLAGS.get(capability, [])],
-                    extra_ldflags=["-fopenmp"])
-    except Exception as error:  # no compiler, no ninja, unsupported platform
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
-        warnings.warn(f"kanpaper: fused CPU kernels unavailable, using the pure PyTorch layer "
-                      f"(same results, slower): {reason}")
-        return None
+    """The compiled module for this CPU (the portable build if the matching one is missing), or None."""
+    errors = []
+    for name in dict.fromkeys([variant(), "default"]):
+        try:
+            return importlib.import_module(f"kanpaper._kernels_{name}")
+        except ImportError as error:    # not built at install, or built against another torch
+            errors.append(f"{name}: {error}")
+    warnings.warn("kanpaper: fused CPU kernels unavailable, using the pure PyTorch layer (same results, slower). "
+                  "They are built when kanpaper is installed with torch present (`make venv`, or `pip install "
+                  "--no-build-isolation -e .` with a C++ compiler). " + "; ".join(errors)[:400])
+    return None
 
 
 def available() -> bool:
-    """Whether the fused kernels are switched on and built (builds them on the first call)."""
+    """Whether the fused kernels are switched on and were built at install."""
     return _enabled and _extension() is not None
 
 

@@ -1,8 +1,10 @@
 """The fused CPU kernels compute what the pure PyTorch layer computes, to every order of derivative."""
 
+import os
 import shutil
 import subprocess
 import sys
+import time
 import warnings
 
 import pytest
@@ -180,26 +182,71 @@ def test_least_squares_depend_on_threads_only_within_their_conditioning(tmp_path
                                  f"(kappa {kappa:.3g}, n {n})")
 
 
-def test_without_a_compiler_the_layer_falls_back_with_a_warning(monkeypatch, gen):
-    import torch.utils.cpp_extension
-
-    def no_compiler(*args, **kwargs):
-        raise RuntimeError("no C++ compiler")
+def test_without_a_build_the_layer_falls_back_with_a_warning(monkeypatch, gen):
+    def not_built(name, *args, **kwargs):
+        raise ImportError(f"No module named {name!r}")
     x = torch.rand(20, 2, generator=gen, dtype=torch.float64)
     model = KAN([2, 3, 1], grid_size=5, seed=0)
     with kernels.disabled():
         reference = model(x)
-    monkeypatch.setattr(torch.utils.cpp_extension, "load", no_compiler)
+    monkeypatch.setattr(kernels.importlib, "import_module", not_built)
     kernels._extension.cache_clear()
     try:
-        with pytest.warns(UserWarning, match="no C...compiler"):
+        with pytest.warns(UserWarning, match="kernels unavailable.*--no-build-isolation"):
             assert not kernels.available()
         with warnings.catch_warnings():
             warnings.simplefilter("error")        # warned once, not on every call
             assert torch.equal(model(x), reference)
     finally:
-        kernels._extension.cache_clear()
         monkeypatch.undo()
+        kernels._extension.cache_clear()
+
+
+IMPORT_SCRIPT = """
+import time
+started = time.perf_counter()
+import torch
+from kanpaper import KAN, kernels
+model = KAN([2, 5, 1], grid_size=10, seed=0)
+y = model(torch.rand(100, 2, dtype=torch.float64))
+print(kernels.available(), kernels._extension().__name__, round(time.perf_counter() - started, 2))
+"""
+
+
+def _import_in_fresh_process(tmp_path, **env):
+    extensions = tmp_path / "torch_extensions"
+    environment = {**os.environ, "TORCH_EXTENSIONS_DIR": str(extensions), **env}
+    done = subprocess.run([sys.executable, "-c", IMPORT_SCRIPT], env=environment, capture_output=True, text=True,
+                          timeout=60, check=True)
+    available, module, seconds = done.stdout.split()
+    assert not extensions.exists(), f"importing kanpaper touched a build directory: {list(extensions.rglob('*'))}"
+    return available == "True", module, float(seconds)
+
+
+@needs_kernels
+def test_import_loads_the_installed_kernels_without_compiling(tmp_path):
+    available, module, seconds = _import_in_fresh_process(tmp_path)
+    assert available and module == f"kanpaper._kernels_{kernels.variant()}"
+    assert seconds < 5, f"import and first forward took {seconds:.1f} s, required < 5 s (no compilation)"
+
+
+@needs_kernels
+def test_a_cpu_without_avx512_gets_the_portable_build(tmp_path):
+    available, module, _ = _import_in_fresh_process(tmp_path, ATEN_CPU_CAPABILITY="default")
+    assert available and module == "kanpaper._kernels_default"
+
+
+def test_an_import_killed_midway_leaves_nothing_behind(tmp_path):
+    """A Ctrl-C or timeout during the first import must not make later imports wait (no lock, no build)."""
+    environment = {**os.environ, "TORCH_EXTENSIONS_DIR": str(tmp_path / "torch_extensions")}
+    for delay in (0.3, 1.0):
+        victim = subprocess.Popen([sys.executable, "-c", IMPORT_SCRIPT], env=environment,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        victim.kill()
+        victim.wait(timeout=30)
+    available, _, seconds = _import_in_fresh_process(tmp_path)
+    assert available == kernels.available() and seconds < 5, f"import after a killed one took {seconds:.1f} s"
 
 
 def test_disabled_restores_the_previous_setting():
