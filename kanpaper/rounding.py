@@ -172,15 +172,11 @@ def _relu_power(z: Tensor, k: int) -> Tensor:
     return torch.relu(z) if k == 1 else torch.relu(z) ** k
 
 
-def mlp_forward_with_bound(mlp: MLP, x: Tensor, weight_errors: list[Tensor] | None = None):
-    """The ReLU^k MLP as ``mlp(x)`` computes it, and a bound on its distance to the exact MLP.
-
-    The exact MLP has the stored biases and weights within ``weight_errors`` (elementwise) of the stored ones,
-    or the stored weights when ``weight_errors`` is None.
+def mlp_forward_with_bound(mlp: MLP, x: Tensor):
+    """The ReLU^k MLP as ``mlp(x)`` computes it, and a bound on its distance to the same MLP in exact arithmetic.
 
     Args:
         x: ``(N, n_0)``, taken as exact.
-        weight_errors: one tensor per linear layer, shaped like its weight, or None.
 
     Returns:
         ``(y, e_y)``, both ``(N, n_L)``: ``y`` equals ``mlp(x)`` bit for bit.
@@ -193,17 +189,14 @@ def mlp_forward_with_bound(mlp: MLP, x: Tensor, weight_errors: list[Tensor] | No
     a, e_a = x, torch.zeros_like(x)
     with torch.no_grad():
         for index, linear in enumerate(mlp.linears):
+            if index > 0:    # the activation of the previous pre-activation, within sigma_k' on [z - e, z + e]
+                a = _relu_power(z, k)
+                slope = k * torch.relu(z + e_z) ** (k - 1) if k > 1 else (z + e_z > 0).to(dtype)
+                e_a = slope * e_z + gamma(k + 1, dtype) * a
             w, b = linear.weight, linear.bias
             z = linear(a)
             e_z = gamma(w.shape[1] + 1, dtype) * (a.abs() @ w.abs().T + b.abs()) + e_a @ w.abs().T
-            if weight_errors is not None:
-                e_z = e_z + (a.abs() + e_a) @ weight_errors[index].T
-            if index == len(mlp.linears) - 1:
-                return z, e_z
-            a = _relu_power(z, k)
-            slope = k * torch.relu(z + e_z) ** (k - 1) if k > 1 else (z + e_z > 0).to(dtype)
-            e_a = slope * e_z + gamma(k + 1, dtype) * a
-    raise AssertionError("unreachable")
+    return z, e_z
 
 
 def _combination_weights(layer: KANLayer) -> tuple[Tensor, Tensor]:
