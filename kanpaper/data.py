@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .scales import check_choice
+from .checks import check_choice
 
 __all__ = ["WAVE_FREQUENCIES", "wave_amplitudes", "wave_points", "random_phases", "phased_waves"]
 

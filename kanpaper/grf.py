@@ -28,7 +28,7 @@ import torch
 from .kan import KAN
 from .mlp import MLP
 from .cache import ResultsCache
-from .scales import check_choice
+from .checks import check_choice
 from .sweep import run_mixed_sweep
 from .training import GridSchedule, train
 

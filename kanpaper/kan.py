@@ -25,18 +25,11 @@ import torch
 from torch import Tensor, nn
 
 from . import kernels, splines
+from .checks import check_inputs, generator, members_inputs
 
 __all__ = ["KANLayer", "KAN", "adapted_knots", "spline_layer"]
 
 _BASES = {"silu": nn.functional.silu, "identity": lambda x: x, None: None}
-
-
-def _generator(seed: int | torch.Generator | None, device=None) -> torch.Generator:
-    if isinstance(seed, torch.Generator):
-        return seed
-    if seed is None:
-        raise ValueError("pass a seed (int) or a torch.Generator; kanpaper never draws from the global RNG")
-    return torch.Generator(device=device or "cpu").manual_seed(int(seed))
 
 
 def adapted_knots(samples: Tensor, grid_size: int, k: int, grid_eps: float = 0.02) -> Tensor:
@@ -168,7 +161,7 @@ class KANLayer(nn.Module):
         if base not in _BASES:
             raise ValueError(f"unknown base {base!r}; allowed: 'silu', 'identity', None")
         knots = splines.uniform_knots(n_in, grid_size, k, grid_range, dtype=dtype, device=device)
-        gen = _generator(seed, device)
+        gen = generator(seed, device)
         self.n_in, self.n_out, self.k, self.base, self.grid_eps = int(n_in), int(n_out), int(k), base, grid_eps
         self.register_buffer("knots", knots)
         self.uniform = True
@@ -264,7 +257,7 @@ class KAN(nn.Module):
         widths = list(widths)
         if len(widths) < 2:
             raise ValueError(f"widths needs at least an input and an output size, got {widths!r}")
-        gen = _generator(seed, device)
+        gen = generator(seed, device)
         self.layers = nn.ModuleList(
             KANLayer(a, b, grid_size, k, grid_range=grid_range, base=base, noise_scale=noise_scale,
                      scale_base_mu=scale_base_mu, scale_base_sigma=scale_base_sigma,
@@ -286,7 +279,7 @@ class KAN(nn.Module):
     def forward(self, x: Tensor, check: bool = True) -> Tensor:
         """``(N, n_0)`` -> ``(N, n_L)``. ``check=False`` skips the input checks."""
         if check:
-            _check_inputs(x, self.widths[0])
+            check_inputs(x, self.widths[0])
         for layer in self.layers:
             x = layer(x)
         return x
@@ -302,7 +295,7 @@ class KAN(nn.Module):
             ``(R, N, n_L)``.
         """
         n_members = state["layers.0.coef"].shape[0]
-        x = _members_inputs(x, self.widths[0], n_members)
+        x = members_inputs(x, self.widths[0], n_members)
         for i, layer in enumerate(self.layers):
             x = spline_layer(x, state[f"layers.{i}.knots"], state[f"layers.{i}.coef"],
                              state[f"layers.{i}.scale_sp"], state.get(f"layers.{i}.scale_base"),
@@ -324,7 +317,7 @@ class KAN(nn.Module):
         Args:
             samples: ``(N, n_0)`` model inputs.
         """
-        _check_inputs(samples, self.widths[0])
+        check_inputs(samples, self.widths[0])
         x = samples
         for layer in self.layers:
             layer.update_grid(x)
@@ -337,7 +330,7 @@ class KAN(nn.Module):
         change), and coefficients fitted to its old splines at those inputs.
         Parameters are replaced: create a new optimizer afterwards.
         """
-        _check_inputs(samples, self.widths[0])
+        check_inputs(samples, self.widths[0])
         if grid_size < self.grid_size:
             raise ValueError(f"grid extension goes to a larger grid: asked {grid_size} < current {self.grid_size}")
         for layer, x in zip(self.layers, self.activations(samples)[:-1]):
@@ -383,23 +376,3 @@ class KAN(nn.Module):
                     ours.scale_base = nn.Parameter((theirs.scale_base * theirs.mask).detach().clone())
                 ours.grid_eps = theirs.grid_eps
         return kan
-
-
-def _members_inputs(x: Tensor, n_in: int, n_members: int) -> Tensor:
-    """Check ``(N, n_in)`` or ``(R, N, n_in)`` inputs and return them as ``(R, N, n_in)`` (no copy)."""
-    if isinstance(x, Tensor) and x.ndim == 3:
-        if x.shape[0] != n_members:
-            raise ValueError(f"inputs of shape (R, N, {n_in}) need R = {n_members} members, got {tuple(x.shape)}")
-        _check_inputs(x.flatten(0, 1), n_in)
-        return x
-    _check_inputs(x, n_in)
-    return x.expand(n_members, *x.shape)
-
-
-def _check_inputs(x: Tensor, n_in: int) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"inputs must be a torch.Tensor, got {type(x).__name__}")
-    if x.ndim != 2 or x.shape[1] != n_in:
-        raise ValueError(f"inputs must have shape (N, {n_in}), got {tuple(x.shape)}")
-    if not bool(torch.isfinite(x).all()):
-        raise ValueError("inputs contain NaN or infinite values")

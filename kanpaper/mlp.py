@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .kan import _check_inputs, _generator, _members_inputs
+from .checks import check_inputs, generator, members_inputs
 
 __all__ = ["MLP", "activation_function"]
 
@@ -56,7 +56,7 @@ class MLP(nn.Module):
             raise ValueError(f"widths must list at least two positive sizes, got {widths!r}")
         self.activation = activation
         self._act = activation_function(activation)
-        gen = _generator(seed, device)
+        gen = generator(seed, device)
         self.linears = nn.ModuleList()
         for fan_in, fan_out in zip(widths[:-1], widths[1:]):
             layer = nn.Linear(fan_in, fan_out, dtype=dtype, device=device)
@@ -79,7 +79,7 @@ class MLP(nn.Module):
 
     def forward(self, x: Tensor, check: bool = True) -> Tensor:
         if check:
-            _check_inputs(x, self.widths[0])
+            check_inputs(x, self.widths[0])
         for layer in self.linears[:-1]:
             x = self._act(layer(x))
         return self.linears[-1](x)
@@ -87,7 +87,7 @@ class MLP(nn.Module):
     def forward_stacked(self, state: dict[str, Tensor], x: Tensor) -> Tensor:
         """R networks of this shape at once: ``state`` and shapes as :meth:`kanpaper.KAN.forward_stacked`."""
         n_members = state["linears.0.weight"].shape[0]
-        x = _members_inputs(x, self.widths[0], n_members)
+        x = members_inputs(x, self.widths[0], n_members)
         last = len(self.linears) - 1
         for i in range(last + 1):
             weight, bias = state[f"linears.{i}.weight"], state[f"linears.{i}.bias"]

@@ -25,7 +25,7 @@ from torch import Tensor, nn
 
 from .kan import KAN
 from .mlp import MLP
-from .scales import check_choice
+from .checks import check_choice
 from .training import GridSchedule, train
 
 __all__ = ["exact_solution", "exact_derivative", "source", "collocation_points", "derivatives",

@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["SCALES", "ENV_VAR", "check_choice", "resolve_scale", "settings"]
+from .checks import check_choice
+
+__all__ = ["SCALES", "ENV_VAR", "resolve_scale", "settings"]
 
 SCALES = ("smoke", "default", "paper")
 ENV_VAR = "KANPAPER_SCALE"
@@ -56,13 +58,6 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
                   "overfit_models": ["mlp_tanh", "mlp_relu3", "kan2", "kan3", "kan4"], "anchors": 10000},
     },
 }
-
-
-def check_choice(name: str, value: Any, allowed) -> Any:
-    """Return ``value`` if it is one of ``allowed``, else raise a ValueError naming both."""
-    if value not in allowed:
-        raise ValueError(f"unknown {name} {value!r}; allowed: {', '.join(map(repr, allowed))}")
-    return value
 
 
 def resolve_scale(scale: str | None = None) -> str:

@@ -18,7 +18,7 @@ from .ensemble import Ensemble
 from .fourier import learned_fraction
 from .kan import KAN
 from .mlp import MLP
-from .scales import check_choice
+from .checks import check_choice
 from .sweep import run_mixed_sweep
 from .training import GridSchedule, regression_loss, train
 
