@@ -118,7 +118,6 @@ def mlp_to_kan(mlp: MLP, low=-1.0, high=1.0) -> KAN:
                 interior = torch.stack([-radius, torch.zeros_like(radius), radius], dim=1)
                 edge = lambda x, w=weight, b=bias: _sigma(x, k).unsqueeze(-1) * w + b / n_in  # noqa: E731
             layer.knots = splines.extend_knots(interior, k)
-            layer.uniform = splines.knots_are_uniform(layer.knots)
             layer.scale_sp.fill_(1.0)
             layer.coef.copy_(_exact_fit(layer.knots, k, edge))
     return kan

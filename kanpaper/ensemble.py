@@ -48,8 +48,6 @@ class Ensemble(nn.Module):
             self.register_buffer(f"_buffer{i}", value)
         self._buffer_names = list(buffers)
         template = copy.deepcopy(members[0])
-        for layer, *rest in _uniform_flags(members):
-            setattr(_submodule(template, layer), "uniform", all(rest))
         self._template = [template.to("meta")]  # a list keeps it out of the module tree
 
     def __len__(self) -> int:
@@ -103,13 +101,6 @@ class Ensemble(nn.Module):
 
 def _submodule(module: nn.Module, name: str) -> nn.Module:
     return module.get_submodule(name) if name else module
-
-
-def _uniform_flags(members):
-    """(submodule name, flag of member 0, flag of member 1, ...) for KAN layers."""
-    for name, sub in members[0].named_modules():
-        if hasattr(sub, "uniform"):
-            yield (name, *(_submodule(m, name).uniform for m in members))
 
 
 def _restack(ensemble: Ensemble, members: Sequence[nn.Module]) -> None:

@@ -63,7 +63,7 @@ def adapted_knots(samples: Tensor, grid_size: int, k: int, grid_eps: float = 0.0
 
 
 def spline_layer(x: Tensor, knots: Tensor, coef: Tensor, scale_sp: Tensor, scale_base: Tensor | None,
-                 k: int, base: str | None = "silu", uniform: bool | None = None) -> Tensor:
+                 k: int, base: str | None = "silu") -> Tensor:
     """The KAN layer as a function of its tensors, for one model or a stack of them.
 
     A leading member axis ``R`` (an ensemble) may be present on every tensor or
@@ -76,13 +76,12 @@ def spline_layer(x: Tensor, knots: Tensor, coef: Tensor, scale_sp: Tensor, scale
         knots: ``(*R, n_in, G + 2k + 1)``.
         coef: ``(*R, n_in, n_out, G + k)``.
         scale_sp, scale_base: ``(*R, n_in, n_out)``; ``scale_base`` is None without a base term.
-        k: degree. base: ``"silu"``, ``"identity"`` or None. uniform: see :func:`splines.local_basis`.
+        k: degree. base: ``"silu"``, ``"identity"`` or None.
 
     Returns:
         ``(*R, N, n_out)``.
     """
-    if uniform is None:
-        uniform = splines.knots_are_uniform(knots)
+    uniform = splines.is_uniform(knots)
     fused = kernels.usable(x, knots, coef)
     if fused and uniform and k <= kernels.MAX_BASIS_DEGREE:
         first, values = kernels.uniform_basis(x, knots, k)                     # (*R, N, n_in), (..., k+1)
@@ -164,7 +163,6 @@ class KANLayer(nn.Module):
         gen = generator(seed, device)
         self.n_in, self.n_out, self.k, self.base, self.grid_eps = int(n_in), int(n_out), int(k), base, grid_eps
         self.register_buffer("knots", knots)
-        self.uniform = True
         noise = (torch.rand(grid_size + 1, n_in, n_out, generator=gen, dtype=dtype, device=device) - 0.5)
         noise = noise * noise_scale / grid_size
         grid_points = knots[:, k: k + grid_size + 1].T                         # (G+1, n_in)
@@ -181,16 +179,21 @@ class KANLayer(nn.Module):
     def grid_size(self) -> int:
         return self.knots.shape[1] - 2 * self.k - 1
 
+    @property
+    def uniform(self) -> bool:
+        """Whether every input's knots are equally spaced (a property of the knots, computed once per knot tensor)."""
+        return splines.is_uniform(self.knots)
+
     def extra_repr(self) -> str:
         return f"{self.n_in} -> {self.n_out}, G={self.grid_size}, k={self.k}, base={self.base}"
 
     def forward(self, x: Tensor) -> Tensor:
         """``(N, n_in)`` -> ``(N, n_out)``."""
-        return spline_layer(x, self.knots, self.coef, self.scale_sp, self.scale_base, self.k, self.base, self.uniform)
+        return spline_layer(x, self.knots, self.coef, self.scale_sp, self.scale_base, self.k, self.base)
 
     def spline_edges(self, x: Tensor) -> Tensor:
         """The spline part of every edge, without ``w_s``: ``(N, n_in)`` -> ``(N, n_in, n_out)``."""
-        basis = splines.dense_basis(x, self.knots, self.k, self.uniform)
+        basis = splines.dense_basis(x, self.knots, self.k)
         return torch.einsum("npm,pqm->npq", basis, self.coef)
 
     @torch.no_grad()
@@ -205,7 +208,6 @@ class KANLayer(nn.Module):
         """
         target = self.spline_edges(samples)
         self.knots = knots.to(self.knots)
-        self.uniform = splines.knots_are_uniform(self.knots)
         self._set_coef(splines.fit_coefficients(samples, target, self.knots, self.k))
 
     def _set_coef(self, coef: Tensor) -> None:
@@ -226,7 +228,6 @@ class KANLayer(nn.Module):
         coef = splines.refine_coefficients(self.knots, self.coef, new_knots, self.k)
         self.knots = new_knots
         self._set_coef(coef)
-        self.uniform = splines.knots_are_uniform(new_knots)
 
 
 class KAN(nn.Module):
@@ -299,7 +300,7 @@ class KAN(nn.Module):
         for i, layer in enumerate(self.layers):
             x = spline_layer(x, state[f"layers.{i}.knots"], state[f"layers.{i}.coef"],
                              state[f"layers.{i}.scale_sp"], state.get(f"layers.{i}.scale_base"),
-                             layer.k, layer.base, layer.uniform)
+                             layer.k, layer.base)
         return x
 
     def activations(self, x: Tensor) -> list[Tensor]:
@@ -369,7 +370,6 @@ class KAN(nn.Module):
         with torch.no_grad():
             for ours, theirs in zip(kan.layers, model.act_fun):
                 ours.knots = theirs.grid.detach().clone()
-                ours.uniform = splines.knots_are_uniform(ours.knots)
                 ours.coef = nn.Parameter(theirs.coef.detach().clone())
                 ours.scale_sp = nn.Parameter((theirs.scale_sp * theirs.mask).detach().clone())
                 if ours.scale_base is not None:

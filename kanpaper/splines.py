@@ -26,6 +26,7 @@ __all__ = [
     "extend_knots",
     "uniform_knots",
     "knots_are_uniform",
+    "is_uniform",
     "local_basis",
     "pad_basis",
     "dense_basis",
@@ -83,6 +84,24 @@ def knots_are_uniform(knots: Tensor, rtol: float = 1e-12) -> bool:
     gaps = knots.diff(dim=-1)
     h = gaps.mean(dim=-1, keepdim=True)
     return bool(((gaps - h).abs() <= rtol * h.abs()).all())
+
+
+def is_uniform(knots: Tensor) -> bool:
+    """:func:`knots_are_uniform`, remembered on the knot tensor until it is modified in place.
+
+    Layers ask this on every forward pass; the answer is recomputed only for new knots
+    (a new tensor, or the same one after an in-place write, which bumps its version).
+    Inside ``torch.vmap`` the question is asked of the whole stack (every member uniform),
+    since a per-member answer would be data-dependent control flow.
+    """
+    while torch._C._functorch.is_batchedtensor(knots):
+        knots = torch._C._functorch.get_unwrapped(knots)
+    cached = getattr(knots, "_kanpaper_uniform", None)
+    if cached is not None and cached[0] == knots._version:
+        return cached[1]
+    answer = knots_are_uniform(knots)
+    knots._kanpaper_uniform = (knots._version, answer)
+    return answer
 
 
 def _cardinal_pieces(k: int) -> np.ndarray:
@@ -154,7 +173,7 @@ def local_basis(x: Tensor, knots: Tensor, k: int, uniform: bool | None = None):
         knots: ``(*B, n_in, G + 2k + 1)`` increasing knots.
         k: degree.
         uniform: use the O(1) closed form for equally spaced knots. ``None``
-            checks the knots (a reduction); pass the known answer in hot loops.
+            asks :func:`is_uniform` (computed once per knot tensor).
 
     Returns:
         ``(first, values)``: ``first`` is ``(*B, N, n_in)`` long, the padded index
@@ -162,7 +181,7 @@ def local_basis(x: Tensor, knots: Tensor, k: int, uniform: bool | None = None):
     """
     n_knots = knots.shape[-1]
     if uniform is None:
-        uniform = knots_are_uniform(knots)
+        uniform = is_uniform(knots)
     if uniform:
         interval, u = _interval_uniform(x, knots)
         values = _powers(u, k) @ _cardinal_matrix(k, x.dtype, x.device)

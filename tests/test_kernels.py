@@ -36,7 +36,7 @@ def layer_tensors(gen, n_members, n_in, n_out, G, k, dtype=torch.float64):
 
 def outputs_and_derivatives(x, knots, coef, scale_sp, scale_base, k):
     """y, dy/dx (kept in the graph), and the gradients of a loss on both w.r.t. every tensor."""
-    y = spline_layer(x, knots, coef, scale_sp, scale_base, k, "silu", True)
+    y = spline_layer(x, knots, coef, scale_sp, scale_base, k, "silu")
     (dx,) = torch.autograd.grad(y.square().sum(), x, create_graph=True)
     loss = y.sin().sum() + dx.square().sum()
     grads = torch.autograd.grad(loss, (x, coef, scale_sp, scale_base))
@@ -66,7 +66,7 @@ def test_second_derivative_in_x_matches_pytorch_path(gen):
     x = torch.rand(50, 1, generator=gen, dtype=torch.float64).requires_grad_()
 
     def second(x):
-        y = spline_layer(x, knots, coef, scale_sp, scale_base, 3, "silu", True).sum()
+        y = spline_layer(x, knots, coef, scale_sp, scale_base, 3, "silu").sum()
         (d1,) = torch.autograd.grad(y, x, create_graph=True)
         (d2,) = torch.autograd.grad(d1.sum(), x, create_graph=True)
         return d2, torch.autograd.grad(d2.square().sum(), coef)[0]
