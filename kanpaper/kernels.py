@@ -1,6 +1,6 @@
 """Fused CPU kernels of the KAN layer, compiled from ``kernels.cpp`` when kanpaper is installed.
 
-The pure PyTorch layer (``kan.spline_layer``) spends most of an ensemble's step
+The pure PyTorch layer (``layer.spline_layer``) spends most of an ensemble's step
 moving gathered coefficients through memory: ``(R, N, n_in, k + 1, n_out)``
 values written, read and scattered back. These kernels compute the same sums
 without materialising them, and evaluate the uniform-knot basis in one pass:
@@ -93,8 +93,8 @@ def usable(x: Tensor, knots: Tensor, coef: Tensor) -> bool:
 @functools.cache
 def _pieces(k: int, order: int, dtype) -> Tensor:
     """``(k+1, k+1)``: coefficients in ``u`` of the ``order``-th ``u``-derivative of the
-    cardinal pieces (see ``splines._cardinal_pieces``)."""
-    pieces = splines._cardinal_pieces(k)
+    cardinal pieces (see ``splines.cardinal_pieces``)."""
+    pieces = splines.cardinal_pieces(k)
     for _ in range(order):
         pieces = np.vstack([pieces[1:] * np.arange(1, k + 1)[:, None], np.zeros((1, k + 1))])
     return torch.as_tensor(pieces, dtype=dtype)

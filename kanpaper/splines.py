@@ -27,6 +27,7 @@ __all__ = [
     "uniform_knots",
     "knots_are_uniform",
     "is_uniform",
+    "cardinal_pieces",
     "local_basis",
     "pad_basis",
     "dense_basis",
@@ -104,7 +105,7 @@ def is_uniform(knots: Tensor) -> bool:
     return answer
 
 
-def _cardinal_pieces(k: int) -> np.ndarray:
+def cardinal_pieces(k: int) -> np.ndarray:
     """Polynomial pieces of the uniform (cardinal) B-spline of degree k.
 
     Returns ``M`` of shape ``(k + 1, k + 1)`` with ``M[p, j]`` the coefficient of
@@ -137,7 +138,7 @@ _CARDINAL_CACHE: dict[tuple, Tensor] = {}
 def _cardinal_matrix(k: int, dtype, device) -> Tensor:
     key = (k, dtype, str(device))
     if key not in _CARDINAL_CACHE:
-        _CARDINAL_CACHE[key] = torch.as_tensor(_cardinal_pieces(k), dtype=dtype, device=device)
+        _CARDINAL_CACHE[key] = torch.as_tensor(cardinal_pieces(k), dtype=dtype, device=device)
     return _CARDINAL_CACHE[key]
 
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from kanpaper import KAN, Ensemble, kernels
-from kanpaper.kan import spline_layer
+from kanpaper.layer import spline_layer
 
 needs_kernels = pytest.mark.skipif(not kernels.available(), reason="fused kernels not built on this machine")
 

@@ -133,6 +133,6 @@ def test_bad_parameters_raise():
 
 def test_cardinal_matrix_is_partition_of_unity():
     for k in range(6):
-        m = splines._cardinal_pieces(k)
+        m = splines.cardinal_pieces(k)
         # sum over bases of the polynomial pieces is the constant 1
         assert np.allclose(m.sum(axis=1), np.eye(k + 1)[0])
