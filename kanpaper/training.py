@@ -24,7 +24,7 @@ from torch import Tensor, nn
 from tqdm import tqdm
 
 from .ensemble import Ensemble
-from .lbfgs import pykan_lbfgs
+from .pykan_compat import pykan_lbfgs
 
 __all__ = ["GridSchedule", "TrainResult", "regression_loss", "rmse", "train"]
 

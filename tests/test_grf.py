@@ -4,7 +4,7 @@ import torch
 from scipy.sparse.linalg import eigsh
 
 from kanpaper import grf
-from kanpaper.lbfgs import pykan_lbfgs
+from kanpaper.pykan_compat import pykan_lbfgs
 from kanpaper.mlp import MLP
 from kanpaper.training import train
 

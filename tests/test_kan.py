@@ -6,6 +6,7 @@ import torch
 
 from kanpaper import KAN, KANLayer, kernels
 from kanpaper.kan import adapted_knots
+from kanpaper.pykan_compat import kan_from_pykan
 
 
 def pykan_model(widths, G, k, base="silu", seed=0):
@@ -29,7 +30,7 @@ CASES = [([1, 10, 1], 5, 3), ([2, 5, 3], 7, 2), ([3, 4, 4, 2], 10, 1), ([1, 6, 6
 def test_forward_matches_pykan(float64_default, gen, widths, G, k, base):
     theirs = pykan_model(widths, G, k, base)
     randomise(theirs, gen)
-    ours = KAN.from_pykan(theirs)
+    ours = kan_from_pykan(theirs)
     assert ours.widths == list(widths) and ours.grid_size == G and ours.k == k
     x = torch.rand(400, widths[0], generator=gen) * 5 - 2.5   # inside and outside the grid
     # layer by layer on identical inputs: agreement to 1e-12 of the output size
@@ -38,7 +39,7 @@ def test_forward_matches_pykan(float64_default, gen, widths, G, k, base):
         assert (ours_layer(acts) - ref).abs().max() <= 1e-12 * max(1.0, ref.abs().max().item())
     # whole model with splines of realistic size (N(0, 1) coefficients amplify rounding layer by layer)
     randomise(theirs, gen, size=0.3)
-    ours = KAN.from_pykan(theirs)
+    ours = kan_from_pykan(theirs)
     ref = theirs(x)
     assert (ours(x) - ref).abs().max() <= 1e-12 * max(1.0, ref.abs().max().item())
 
@@ -52,7 +53,7 @@ def test_both_gather_layouts_match_pykan(float64_default, gen, n_points, uniform
     adapted knots, and so do the fused kernels."""
     theirs = pykan_model([3, 4], 20, 3)
     randomise(theirs, gen)
-    ours = KAN.from_pykan(theirs)
+    ours = kan_from_pykan(theirs)
     if not uniform:
         ours.update_grid(torch.rand(50, 3, generator=gen) ** 2)
         theirs.act_fun[0].grid.data.copy_(ours.layers[0].knots)
@@ -79,7 +80,7 @@ def test_initialisation_matches_pykan_seed(float64_default, widths, G, k):
 def test_grid_update_places_pykan_knots_and_preserves_as_well(float64_default, gen, widths, G, k):
     theirs = pykan_model(widths, G, k)
     randomise(theirs, gen)
-    ours = KAN.from_pykan(theirs)
+    ours = kan_from_pykan(theirs)
     x = torch.rand(300, widths[0], generator=gen) * 1.6 - 0.8
     # layer by layer, on identical inputs: identical knots
     for ours_layer, their_layer, acts in zip(ours.layers, theirs.act_fun, ours.activations(x)):
@@ -202,6 +203,6 @@ def test_from_pykan_after_pykan_grid_update(float64_default, gen):
     theirs = pykan_model([2, 3, 1], 5, 3)
     x = torch.rand(200, 2, generator=gen) * 2 - 1
     theirs.update_grid(x)
-    ours = KAN.from_pykan(theirs)
+    ours = kan_from_pykan(theirs)
     assert not ours.layers[0].uniform
     assert torch.allclose(ours(x), theirs(x), atol=1e-12)

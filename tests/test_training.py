@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from kanpaper import KAN, MLP, Ensemble, GridSchedule, regression_loss, rmse, train
-from kanpaper.lbfgs import pykan_lbfgs
+from kanpaper.pykan_compat import pykan_lbfgs
 
 
 @pytest.fixture
