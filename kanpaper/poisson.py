@@ -119,17 +119,6 @@ def build_model(config: Mapping[str, Any]) -> nn.Module:
                        seed=int(config.get("mlp_seed", 0)))
 
 
-def _schedule(config: Mapping[str, Any], x: Tensor) -> GridSchedule:
-    """Grid extension at each stage start; updates at steps 0, e, 2e, ... <= last of every stage."""
-    grids, per_stage = [int(g) for g in config["grids"]], int(config["steps_per_grid"])
-    every, last = int(config.get("update_every", 5)), int(config.get("update_until", 50))
-    if any(b <= a for a, b in zip(grids, grids[1:])):
-        raise ValueError(f"grids must increase, got {grids}")
-    updates = {s * per_stage + e for s in range(len(grids)) for e in range(0, min(last, per_stage - 1) + 1, every)}
-    extensions = {s * per_stage: g for s, g in enumerate(grids) if s}
-    return GridSchedule(x, updates, extensions)
-
-
 def run_poisson(config: Mapping[str, Any], progress: bool = True) -> dict[str, np.ndarray]:
     """Solve the problem with one model; config keys:
 
@@ -153,7 +142,11 @@ def run_poisson(config: Mapping[str, Any], progress: bool = True) -> dict[str, n
     loss_fn = (deep_ritz_loss if kind == "ritz" else pinn_loss)(x, k, float(config.get("weight", 0.01)))
     model = build_model(config)
     steps = len(config["grids"]) * int(config["steps_per_grid"])
-    schedule = _schedule(config, x) if config["model"] == "kan" else None
+    schedule = None
+    if config["model"] == "kan":
+        schedule = GridSchedule.poisson(x, config["grids"], int(config["steps_per_grid"]),
+                                        update_every=int(config.get("update_every", 5)),
+                                        update_until=int(config.get("update_until", 50)))
     result = train(model, loss_fn, steps, optimizer="lbfgs", schedule=schedule,
                    reset_optimizer_on_update=True, metrics_fn=lambda m: solution_errors(m, x, k),
                    progress=progress, desc=f"{config['model'].upper()} k={k:g}")

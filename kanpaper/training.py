@@ -71,17 +71,44 @@ class GridSchedule:
         at each new stage the grid is extended to the next size in ``grids``
         (``grids[0]`` is the model's initial size).
         """
+        grids = _check_stages(grids, steps_per_grid)
         if grid_update_num < 1 or stop_grid_update_step < grid_update_num:
-            raise ValueError("need 1 <= grid_update_num <= stop_grid_update_step")
+            raise ValueError("need 1 <= grid_update_num <= stop_grid_update_step, got "
+                             f"{grid_update_num} and {stop_grid_update_step}")
         every = stop_grid_update_step // grid_update_num
-        updates, extensions = set(), {}
-        for stage, size in enumerate(grids):
-            start = stage * steps_per_grid
-            if stage:
-                extensions[start] = int(size)
-            if update_grid:
-                updates.update(start + s for s in range(0, min(stop_grid_update_step, steps_per_grid), every))
-        return cls(samples, updates, extensions)
+        offsets = range(0, min(stop_grid_update_step, steps_per_grid), every) if update_grid else ()
+        return cls._stages(samples, grids, steps_per_grid, offsets)
+
+    @classmethod
+    def poisson(cls, samples: Tensor, grids: Sequence[int], steps_per_grid: int, *,
+                update_every: int = 5, update_until: int = 50) -> "GridSchedule":
+        """The authors' schedule for the Poisson problem (Section 4.4): the grid is extended at each new
+        stage, and updated at steps ``0, e, 2e, ...`` up to and including ``update_until`` of every stage
+        (``e = update_every``; the authors: 0, 5, ..., 50), but not at a stage's last step.
+        """
+        grids = _check_stages(grids, steps_per_grid)
+        if update_every < 1 or update_until < 0:
+            raise ValueError(f"need update_every >= 1 and update_until >= 0, got {update_every} and {update_until}")
+        offsets = range(0, min(update_until, steps_per_grid - 1) + 1, update_every)
+        return cls._stages(samples, grids, steps_per_grid, offsets)
+
+    @classmethod
+    def _stages(cls, samples: Tensor, grids: list[int], steps_per_grid: int, offsets) -> "GridSchedule":
+        """Extensions to ``grids[s]`` at the start of stage ``s > 0``; updates at ``offsets`` into every stage."""
+        starts = [stage * steps_per_grid for stage in range(len(grids))]
+        return cls(samples, {start + offset for start in starts for offset in offsets},
+                   {start: size for start, size in zip(starts[1:], grids[1:])})
+
+
+def _check_stages(grids: Sequence[int], steps_per_grid: int) -> list[int]:
+    grids = [int(g) for g in grids]
+    if not grids or any(g < 1 for g in grids):
+        raise ValueError(f"grids must be a non-empty list of grid sizes >= 1, got {grids}")
+    if any(b <= a for a, b in zip(grids, grids[1:])):
+        raise ValueError(f"grids must increase, got {grids}")
+    if int(steps_per_grid) < 1:
+        raise ValueError(f"steps_per_grid must be >= 1, got {steps_per_grid}")
+    return grids
 
 
 @dataclass

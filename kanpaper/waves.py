@@ -81,8 +81,6 @@ def _grid_schedule(config: Mapping[str, Any], inputs: torch.Tensor, steps: int) 
     updates = bool(config.get("grid_updates", False))
     if config["model"] != "kan" or (len(grids) <= 1 and not updates):
         return None
-    if any(b <= a for a, b in zip(grids, grids[1:])):
-        raise ValueError(f"grids must increase, got {grids}")
     stages = max(len(grids), 1)
     if steps < stages:
         raise ValueError(f"{steps} steps cannot hold {stages} grid stages")

@@ -43,15 +43,6 @@ def test_errors_are_root_mean_squares():
     assert errors["l2"].item() == pytest.approx(np.sqrt(np.mean(poisson.exact_solution(x, 4).numpy() ** 2)))
 
 
-def test_kan_schedule_updates_through_step_50_and_extends_per_stage():
-    x = poisson.collocation_points(50)
-    schedule = poisson._schedule({"grids": [20, 40], "steps_per_grid": 100}, x)
-    assert schedule.extensions == {100: 40}
-    assert schedule.updates == {s + e for s in (0, 100) for e in range(0, 51, 5)}
-    short = poisson._schedule({"grids": [5, 10], "steps_per_grid": 8, "update_until": 50}, x)
-    assert short.updates == {0, 5, 8, 13}
-
-
 def test_run_poisson_kan_and_mlp_learn():
     common = dict(k=2, n_points=200, grids=[5, 10], steps_per_grid=4)
     kan = poisson.run_poisson(dict(common, model="kan"), progress=False)

@@ -166,3 +166,22 @@ def test_ensemble_of_other_modules_uses_vmap_and_trains_like_separate_runs(data)
     for r, model in enumerate(singles):
         alone = train(model, lambda m: ((m(x) - y) ** 2).mean(), 20, lr=1e-2, progress=False)
         assert np.abs(alone.losses - out.losses[:, r]).max() < 1e-10
+
+
+def test_grid_schedules_of_pykan_fit_and_of_the_authors_poisson_runs():
+    x = torch.linspace(0, 1, 20, dtype=torch.float64)[:, None]
+    fit = GridSchedule.pykan(x, [5, 10, 20, 40], 100)
+    assert fit.extensions == {100: 10, 200: 20, 300: 40}
+    assert fit.updates == {s + d for s in (0, 100, 200, 300) for d in range(0, 50, 5)}     # pykan: 0, 5, ..., 45
+    assert GridSchedule.pykan(x, [5, 10], 100, update_grid=False).updates == set()
+    assert GridSchedule.pykan(x, [5], 12).updates == {0, 5, 10}
+    poisson = GridSchedule.poisson(x, [20, 40], 100)
+    assert poisson.extensions == {100: 40}
+    assert poisson.updates == {s + e for s in (0, 100) for e in range(0, 51, 5)}             # the authors: 0, ..., 50
+    assert GridSchedule.poisson(x, [5, 10], 8).updates == {0, 5, 8, 13}                     # not at a stage's last step
+    for make in (GridSchedule.pykan, GridSchedule.poisson):
+        for grids, message in (([10, 5], "grids must increase"), ([], "non-empty"), ([0, 5], ">= 1")):
+            with pytest.raises(ValueError, match=message):
+                make(x, grids, 10)
+        with pytest.raises(ValueError, match="steps_per_grid must be >= 1"):
+            make(x, [5], 0)

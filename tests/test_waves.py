@@ -4,7 +4,7 @@ import torch
 
 from kanpaper.data import WAVE_FREQUENCIES
 from kanpaper.cache import ResultsCache
-from kanpaper.waves import _grid_schedule, describe, run_wave_sweep, run_waves
+from kanpaper.waves import describe, run_wave_sweep, run_waves
 
 BASE = dict(lr=1e-2, record_every=5, repeats=2, amplitudes="equal", seed=3, n_points=200)
 
@@ -22,16 +22,12 @@ def test_run_waves_shapes_and_determinism(model):
     assert not np.array_equal(first["phases"][0], first["phases"][1])     # repeats see different phases
 
 
-def test_grid_schedule_extends_in_equal_stages_and_updates_like_pykan():
-    x = torch.linspace(0, 1, 20, dtype=torch.float64)[:, None]
-    config = dict(BASE, model="kan", width=4, depth=2, grids=[5, 10, 20, 40], grid_updates=True)
-    schedule = _grid_schedule(config, x, 400)
-    assert schedule.extensions == {100: 10, 200: 20, 300: 40}
-    assert schedule.updates == {s + d for s in (0, 100, 200, 300) for d in range(0, 50, 5)}
-    assert _grid_schedule(dict(config, grid_updates=False), x, 400).updates == set()
-    assert _grid_schedule(dict(BASE, model="kan", grid_size=5), x, 400) is None      # the authors' run
-    with pytest.raises(ValueError, match="increase"):
-        _grid_schedule(dict(config, grids=[10, 5]), x, 400)
+def test_grid_stages_are_checked():
+    config = dict(BASE, model="kan", width=4, depth=2, grids=[10, 5], grid_updates=True, steps=40)
+    with pytest.raises(ValueError, match="grids must increase"):
+        run_waves(config, progress=False)
+    with pytest.raises(ValueError, match="cannot hold 4 grid stages"):
+        run_waves(dict(config, grids=[2, 3, 4, 5], steps=3), progress=False)
 
 
 def test_grid_extension_run_ends_on_the_last_grid_and_learns():
