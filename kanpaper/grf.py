@@ -19,22 +19,17 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 import scipy.linalg
 import torch
 
-from .kan import KAN
-from .mlp import MLP
-from .cache import ResultsCache
-from .checks import check_choice
-from .sweep import run_mixed_sweep
-from .training import GridSchedule, train
+from .experiments import ModelSpec, build_model, describe, stage_steps
+from .training import GridSchedule, regression_loss, rmse, train
 
 __all__ = ["GRFData", "rbf_kernel", "truncated_kl", "exact_field", "nystrom_field", "kl_covariance",
-           "nystrom_covariance", "make_dataset", "build_model", "run_grf", "run_grf_sweep", "describe",
-           "model_config", "MODEL_SPECS"]
+           "nystrom_covariance", "make_dataset", "run_grf"]
 
 CUTOFF = 0.1     # keep eigenvalues above CUTOFF * lambda_max
 TRAIN_SHARE = 0.8
@@ -155,38 +150,13 @@ def make_dataset(n_points: int, dim: int, sigma: float, seed: int = 0, anchors: 
             "test_input": as_t(field.x[n_train:]), "test_label": as_t(y[n_train:, None]), "modes": field.modes}
 
 
-MODELS = ("mlp_tanh", "mlp_relu3", "kan")
-MODEL_SPECS = ("mlp_tanh", "mlp_relu3", "kan2", "kan3", "kan4")
-
-
-def model_config(spec: str) -> dict[str, Any]:
-    """``"kan3"`` -> ``{"model": "kan", "depth": 3}``; ``"mlp_tanh"`` -> ``{"model": "mlp_tanh"}``."""
-    check_choice("model", spec, MODEL_SPECS)
-    return {"model": "kan", "depth": int(spec[3:])} if spec.startswith("kan") else {"model": spec}
-
-
-
-def build_model(config: Mapping[str, Any]):
-    """``mlp_tanh``: depth 6, width 256; ``mlp_relu3``: ReLU^3, depth 4, width 256 (PyTorch's init,
-    seed 0); ``kan``: ``[d] + [10] * (depth - 1) + [1]``, k = 3, pykan's initialisation."""
-    kind = check_choice("model", config["model"], MODELS)
-    dim = int(config["dim"])
-    if kind == "kan":
-        depth = int(config["depth"])
-        return KAN([dim] + [int(config.get("width", 10))] * (depth - 1) + [1],
-                   grid_size=int(config["grids"][0]), k=3, seed=int(config.get("kan_seed", 1)))
-    activation, depth = ("tanh", 6) if kind == "mlp_tanh" else ("relu3", 4)
-    return MLP.uniform(dim, 1, int(config.get("mlp_width", 256)), depth, activation,
-                       seed=int(config.get("mlp_seed", 0)))
-
-
 def run_grf(config: Mapping[str, Any], progress: bool = True) -> dict[str, np.ndarray]:
     """Fit one model to one field; config keys:
 
-    ``model`` (one of ``MODELS``), ``dim``, ``sigma``, ``n_points``, ``steps_per_grid``,
-    ``grids`` (KAN: sizes of the grid-extension stages; the MLPs train
-    ``len(grids) * steps_per_grid`` steps), ``depth`` (KAN); optional ``anchors``
-    (Nystrom sampler), ``seed``.
+    ``model`` (a :class:`~kanpaper.experiments.ModelSpec` dict with ``dim`` inputs and one output),
+    ``dim``, ``sigma``, ``n_points``, ``grids`` (KAN: sizes of the grid-extension stages, the first the
+    spec's; the MLPs train ``len(grids) * steps_per_grid`` steps), ``steps_per_grid``; optional
+    ``anchors`` (Nystrom sampler), ``seed`` (the field's).
 
     KANs train as pykan's ``fit`` with ``refine`` between stages: L-BFGS, grids
     updated from the training inputs at steps 0, 5, ..., 45 of each stage, the
@@ -197,36 +167,20 @@ def run_grf(config: Mapping[str, Any], progress: bool = True) -> dict[str, np.nd
         ``train``, ``test``: ``(steps,)`` root-mean-square errors after each step (NaN
         after a divergence); ``diverged_at``; ``modes``; ``seconds``.
     """
+    spec = ModelSpec.from_dict(config["model"])
+    dim = int(config["dim"])
+    if spec.widths[0] != dim or spec.widths[-1] != 1:
+        raise ValueError(f"a field on [-1, 1]^{dim} needs widths [{dim}, ..., 1], got {list(spec.widths)}")
     anchors = config.get("anchors")
-    data = make_dataset(int(config["n_points"]), int(config["dim"]), float(config["sigma"]),
+    data = make_dataset(int(config["n_points"]), dim, float(config["sigma"]),
                         int(config.get("seed", 0)), None if anchors is None else int(anchors))
     x, y, xt, yt = data["train_input"], data["train_label"], data["test_input"], data["test_label"]
-    model = build_model(config)
-    grids, per_stage = [int(g) for g in config["grids"]], int(config["steps_per_grid"])
-    is_kan = config["model"] == "kan"
-    schedule = GridSchedule.pykan(x, grids, per_stage) if is_kan else None
-
-    def mse(m, a, b):
-        return ((m(a) - b) ** 2).mean()
-
-    def metrics(m):
-        with torch.no_grad():
-            return {"train": mse(m, x, y).sqrt(), "test": mse(m, xt, yt).sqrt()}
-
-    result = train(model, lambda m: mse(m, x, y), len(grids) * per_stage, optimizer="lbfgs",
-                   schedule=schedule, fresh_optimizer_every_step=not is_kan, metrics_fn=metrics,
-                   progress=progress, desc=f"{describe(config)} d={config['dim']} σ={config['sigma']}")
+    model = build_model(spec)
+    is_kan = spec.kind == "kan"
+    schedule = GridSchedule.pykan(x, config["grids"], int(config["steps_per_grid"])) if is_kan else None
+    result = train(model, regression_loss(x, y), stage_steps(config), optimizer="lbfgs",
+                   schedule=schedule, fresh_optimizer_every_step=not is_kan,
+                   metrics_fn=lambda m: {"train": rmse(m, x, y), "test": rmse(m, xt, yt)},
+                   progress=progress, desc=f"{describe(config)} d={dim} σ={config['sigma']}")
     return {"train": result.metrics["train"], "test": result.metrics["test"], "diverged_at": result.diverged_at,
             "modes": np.asarray(data["modes"]), "seconds": np.asarray(result.seconds)}
-
-
-def describe(config: Mapping[str, Any]) -> str:
-    """``"MLP tanh"``, ``"MLP ReLU³"`` or ``"KAN D3"``."""
-    return {"mlp_tanh": "MLP tanh", "mlp_relu3": "MLP ReLU³"}.get(config["model"], f"KAN D{config.get('depth')}")
-
-
-def run_grf_sweep(configs: Sequence[Mapping[str, Any]], cache: ResultsCache | None = None,
-                  workers: int | None = None) -> list[dict[str, np.ndarray]]:
-    """``[run_grf(c) for c in configs]`` through the cache: MLPs one at a time with all
-    threads, KANs ``workers`` at a time (see :func:`kanpaper.sweep.run_mixed_sweep`)."""
-    return run_mixed_sweep(run_grf, configs, lambda c: c["model"] == "kan", cache=cache, workers=workers)

@@ -23,13 +23,12 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .kan import KAN
-from .mlp import MLP
 from .checks import check_choice
+from .experiments import ModelSpec, build_model, describe, stage_steps
 from .training import GridSchedule, train
 
 __all__ = ["exact_solution", "exact_derivative", "source", "collocation_points", "derivatives",
-           "deep_ritz_loss", "pinn_loss", "solution_errors", "build_model", "run_poisson"]
+           "deep_ritz_loss", "pinn_loss", "solution_errors", "run_poisson"]
 
 LOSSES = ("ritz", "pinn")
 
@@ -108,48 +107,39 @@ def solution_errors(model: nn.Module, x: Tensor, k: float) -> dict[str, Tensor]:
             "h1": (du - exact_derivative(x, k)).pow(2).mean().sqrt().detach()}
 
 
-def build_model(config: Mapping[str, Any]) -> nn.Module:
-    """The authors' models: KAN ``[1, 10, 1]`` (k = 3, noise_scale 0.1, pykan's seed 1)
-    or tanh MLP of depth 6 and width 256 (PyTorch's init from seed 0)."""
-    kind = check_choice("model", config["model"], ("kan", "mlp"))
-    if kind == "kan":
-        return KAN(list(config.get("kan_widths", [1, 10, 1])), grid_size=int(config["grids"][0]), k=3,
-                   noise_scale=float(config.get("noise_scale", 0.1)), seed=int(config.get("kan_seed", 1)))
-    return MLP.uniform(1, 1, int(config.get("mlp_width", 256)), int(config.get("mlp_depth", 6)), "tanh",
-                       seed=int(config.get("mlp_seed", 0)))
-
-
 def run_poisson(config: Mapping[str, Any], progress: bool = True) -> dict[str, np.ndarray]:
     """Solve the problem with one model; config keys:
 
-    ``model`` ("kan"/"mlp"), ``k`` (frequency), ``loss`` ("ritz"/"pinn"),
-    ``n_points``, ``grids`` and ``steps_per_grid`` (KAN: grid sizes, L-BFGS
-    steps at each; the MLP trains ``len(grids) * steps_per_grid`` steps with one
-    optimizer, as the authors' script does); optional ``weight`` (0.01),
+    ``model`` (a :class:`~kanpaper.experiments.ModelSpec` dict, one input and one output), ``k``
+    (frequency), ``loss`` ("ritz"/"pinn"), ``n_points``, ``grids`` and ``steps_per_grid`` (KAN: grid
+    sizes, the first the spec's, and L-BFGS steps at each; the MLP trains ``len(grids) * steps_per_grid``
+    steps with one optimizer, as the authors' script does); optional ``weight`` (0.01),
     ``update_every`` (5), ``update_until`` (50).
 
-    KAN grids adapt to the points at steps 0, 5, ..., 50 of every stage, and the
-    L-BFGS optimizer (pykan's settings) is re-created after each update and extension.
+    KAN grids adapt to the points at steps 0, 5, ..., 50 of every stage (:meth:`GridSchedule.poisson`),
+    and the L-BFGS optimizer (pykan's settings) is re-created after each update and extension.
 
     Returns:
         ``l2``, ``h1``: ``(steps,)`` RMS errors after each step; ``loss``: ``(steps,)``;
         ``x``: ``(N,)``; ``u``, ``du``: ``(N,)`` the final solution and its derivative;
         ``diverged_at``: step of a non-finite loss, -1 if none.
     """
+    spec = ModelSpec.from_dict(config["model"])
+    if spec.widths[0] != 1 or spec.widths[-1] != 1:
+        raise ValueError(f"the 1D Poisson problem needs widths [1, ..., 1], got {list(spec.widths)}")
     k = _check_k(float(config["k"]))
     kind = check_choice("loss", config.get("loss", "ritz"), LOSSES)
     x = collocation_points(int(config["n_points"]))
     loss_fn = (deep_ritz_loss if kind == "ritz" else pinn_loss)(x, k, float(config.get("weight", 0.01)))
-    model = build_model(config)
-    steps = len(config["grids"]) * int(config["steps_per_grid"])
+    model = build_model(spec)
     schedule = None
-    if config["model"] == "kan":
+    if spec.kind == "kan":
         schedule = GridSchedule.poisson(x, config["grids"], int(config["steps_per_grid"]),
                                         update_every=int(config.get("update_every", 5)),
                                         update_until=int(config.get("update_until", 50)))
-    result = train(model, loss_fn, steps, optimizer="lbfgs", schedule=schedule,
+    result = train(model, loss_fn, stage_steps(config), optimizer="lbfgs", schedule=schedule,
                    reset_optimizer_on_update=True, metrics_fn=lambda m: solution_errors(m, x, k),
-                   progress=progress, desc=f"{config['model'].upper()} k={k:g}")
+                   progress=progress, desc=f"{describe(config)} k={k:g}")
     u, du = derivatives(model, x, order=1, create_graph=False)
     return {"l2": result.metrics["l2"], "h1": result.metrics["h1"], "loss": result.losses,
             "x": x[:, 0].numpy(), "u": u[:, 0].detach().numpy(), "du": du[:, 0].detach().numpy(),

@@ -4,6 +4,7 @@ import torch
 from scipy.sparse.linalg import eigsh
 
 from kanpaper import grf
+from kanpaper.experiments import ModelSpec
 from kanpaper.pykan_compat import pykan_lbfgs
 from kanpaper.mlp import MLP
 from kanpaper.training import train
@@ -62,9 +63,9 @@ def test_dataset_split_and_normalisation():
 
 def test_run_grf_kan_and_mlps():
     common = dict(dim=2, sigma=0.5, n_points=200, grids=[3, 5], steps_per_grid=2)
-    for extra in (dict(model="kan", depth=2, width=3), dict(model="mlp_tanh", mlp_width=16),
-                  dict(model="mlp_relu3", mlp_width=16)):
-        out = grf.run_grf(dict(common, **extra), progress=False)
+    for model in (ModelSpec.kan([2, 3, 1], 3, seed=1), ModelSpec.mlp([2, 16, 16, 1], "tanh"),
+                  ModelSpec.mlp([2, 16, 16, 1], "relu3")):
+        out = grf.run_grf(dict(common, model=model.as_dict()), progress=False)
         assert out["train"].shape == out["test"].shape == (4,)
         assert np.isfinite(out["train"]).all() and out["train"][-1] <= out["train"][0]
 
@@ -96,13 +97,7 @@ def test_bad_parameters():
         grf.exact_field(100, 0, 0.5)
     with pytest.raises(ValueError, match="anchors"):
         grf.nystrom_field(100, 2, 0.5, anchors=200)
-    with pytest.raises(ValueError, match="model"):
-        grf.build_model(dict(model="rbf", dim=2))
+    with pytest.raises(ValueError, match="needs widths"):
+        grf.run_grf(dict(model=ModelSpec.kan([3, 3, 1], 3).as_dict(), dim=2, sigma=0.5, n_points=50,
+                         grids=[3], steps_per_grid=1), progress=False)
 
-
-def test_model_specs():
-    assert grf.model_config("kan3") == {"model": "kan", "depth": 3}
-    assert grf.model_config("mlp_relu3") == {"model": "mlp_relu3"}
-    assert grf.describe(dict(model="kan", depth=4)) == "KAN D4"
-    with pytest.raises(ValueError, match="allowed"):
-        grf.model_config("kan9")

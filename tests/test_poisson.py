@@ -4,6 +4,7 @@ import torch
 from torch import nn
 
 from kanpaper import poisson
+from kanpaper.experiments import ModelSpec
 
 
 class Exact(nn.Module):
@@ -44,16 +45,17 @@ def test_errors_are_root_mean_squares():
 
 
 def test_run_poisson_kan_and_mlp_learn():
+    kan_spec = ModelSpec.kan([1, 10, 1], 5, noise_scale=0.1, seed=1).as_dict()
     common = dict(k=2, n_points=200, grids=[5, 10], steps_per_grid=4)
-    kan = poisson.run_poisson(dict(common, model="kan"), progress=False)
-    mlp = poisson.run_poisson(dict(common, model="mlp", mlp_width=16, mlp_depth=3), progress=False)
+    kan = poisson.run_poisson(dict(common, model=kan_spec), progress=False)
+    mlp = poisson.run_poisson(dict(common, model=ModelSpec.mlp([1, 16, 16, 1], "tanh").as_dict()), progress=False)
     for run in (kan, mlp):
         assert run["l2"].shape == run["h1"].shape == run["loss"].shape == (8,)
         assert np.isfinite(run["l2"]).all() and run["u"].shape == (200,)
         assert run["l2"][-1] < 0.5 * run["l2"][0]
-    again = poisson.run_poisson(dict(common, model="kan"), progress=False)
+    again = poisson.run_poisson(dict(common, model=kan_spec), progress=False)
     assert np.array_equal(kan["l2"], again["l2"])
-    pinn = poisson.run_poisson(dict(common, model="kan", loss="pinn"), progress=False)
+    pinn = poisson.run_poisson(dict(common, model=kan_spec, loss="pinn"), progress=False)
     assert np.isfinite(pinn["l2"]).all()
 
 
@@ -64,6 +66,7 @@ def test_bad_parameters():
     with pytest.raises(ValueError, match="n_points"):
         poisson.collocation_points(1)
     with pytest.raises(ValueError, match="loss"):
-        poisson.run_poisson(dict(model="kan", k=2, n_points=10, grids=[5], steps_per_grid=1, loss="galerkin"))
+        poisson.run_poisson(dict(model=ModelSpec.kan([1, 2, 1], 5).as_dict(), k=2, n_points=10, grids=[5],
+                                 steps_per_grid=1, loss="galerkin"))
     with pytest.raises(ValueError, match="shape"):
         poisson.derivatives(Exact(2), torch.zeros(3, 2, dtype=torch.float64))

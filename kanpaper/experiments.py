@@ -1,0 +1,129 @@
+"""The protocol every experiment of the paper follows.
+
+A run is a JSON-serialisable config dict (its content is the run's key in the results cache) holding a
+``"model"`` :class:`ModelSpec` (as a dict) and the experiment's own settings. The model is built by one
+function, :func:`build_model`; its grids follow a :class:`~kanpaper.training.GridSchedule`; a run is
+labelled by :func:`describe`; and a list of runs goes through :func:`run_experiments`, which looks each up
+in the results cache and computes the missing ones (wide MLPs one at a time on all threads, small KANs in
+parallel processes). ``waves``, ``grf`` and ``poisson`` are the three experiments on this protocol;
+``kanpaper.paper`` holds the paper's configurations of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+from torch import nn
+
+from .cache import ResultsCache
+from .checks import check_choice
+from .kan import KAN
+from .mlp import MLP
+from .sweep import run_mixed_sweep
+
+__all__ = ["ModelSpec", "build_model", "describe", "is_kan", "run_experiments", "stage_steps"]
+
+KINDS = ("kan", "mlp")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model of the paper's experiments.
+
+    Attributes:
+        kind: ``"kan"`` or ``"mlp"``.
+        widths: ``(n_0, n_1, ..., n_L)``: a KAN's layer widths, or an MLP's (L linear layers).
+        grid_size: KAN grid intervals G (the first stage's, when a schedule extends the grid).
+        k: KAN spline degree.
+        noise_scale: KAN initial coefficient noise (pykan's ``KAN`` default: 0.3).
+        grid_range: KAN initial grid interval.
+        activation: MLP activation (``"relu"``, ``"reluK"``, ``"tanh"``, ``"silu"``).
+        seed: initialisation seed (pykan's ``KAN(seed=...)``; PyTorch's default initialisation for MLPs).
+    """
+
+    kind: str
+    widths: tuple[int, ...]
+    grid_size: int = 3
+    k: int = 3
+    noise_scale: float = 0.3
+    grid_range: tuple[float, float] = (-1.0, 1.0)
+    activation: str = "relu"
+    seed: int = 0
+
+    def __post_init__(self):
+        check_choice("model kind", self.kind, KINDS)
+        widths = tuple(int(w) for w in self.widths)
+        if len(widths) < 2 or min(widths) < 1:
+            raise ValueError(f"widths must list at least an input and an output width, each >= 1; got {self.widths}")
+        object.__setattr__(self, "widths", widths)
+        object.__setattr__(self, "grid_range", tuple(float(v) for v in self.grid_range))
+
+    @classmethod
+    def kan(cls, widths: Sequence[int], grid_size: int, **options) -> "ModelSpec":
+        return cls("kan", tuple(widths), grid_size=grid_size, **options)
+
+    @classmethod
+    def mlp(cls, widths: Sequence[int], activation: str = "relu", seed: int = 0) -> "ModelSpec":
+        return cls("mlp", tuple(widths), activation=activation, seed=seed)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> "ModelSpec":
+        return cls(**{**values, "widths": tuple(values["widths"]), "grid_range": tuple(values.get("grid_range",
+                                                                                                  (-1.0, 1.0)))})
+
+    def as_dict(self) -> dict[str, Any]:
+        """The spec as plain JSON values, for a run's config."""
+        values = asdict(self)
+        values["widths"], values["grid_range"] = list(self.widths), list(self.grid_range)
+        return values
+
+
+def _spec(model: ModelSpec | Mapping[str, Any]) -> ModelSpec:
+    return model if isinstance(model, ModelSpec) else ModelSpec.from_dict(model)
+
+
+def build_model(model: ModelSpec | Mapping[str, Any], seed: int | None = None) -> nn.Module:
+    """The KAN or MLP of a spec, in float64; ``seed`` replaces the spec's seed (repeats of one spec)."""
+    spec = _spec(model)
+    seed = spec.seed if seed is None else seed
+    if spec.kind == "kan":
+        return KAN(list(spec.widths), grid_size=spec.grid_size, k=spec.k, grid_range=spec.grid_range,
+                   noise_scale=spec.noise_scale, seed=seed)
+    return MLP(list(spec.widths), spec.activation, seed=seed)
+
+
+def is_kan(config: Mapping[str, Any]) -> bool:
+    """Whether a run's model is a KAN."""
+    return _spec(config["model"]).kind == "kan"
+
+
+_ACTIVATION_LABELS = {"relu": "", "tanh": "tanh ", "silu": "SiLU "}
+
+
+def describe(config: Mapping[str, Any]) -> str:
+    """A run's label: ``"KAN W10 D3 G10"``, ``"KAN W10 D3 G5-40 (data grid)"``, ``"MLP W256 D10"`` or
+    ``"MLP tanh W256 D6"`` (W: hidden width, D: number of layers; ``grids`` and ``grid_updates`` of the config
+    give the grid stages and whether grids adapt to the data)."""
+    spec = _spec(config["model"])
+    shape = f"W{spec.widths[1] if len(spec.widths) > 2 else spec.widths[0]} D{len(spec.widths) - 1}"
+    if spec.kind == "mlp":
+        activation = _ACTIVATION_LABELS.get(spec.activation, f"{spec.activation.replace('relu', 'ReLU^')} ")
+        return f"MLP {activation}{shape}"
+    grids = list(config.get("grids") or [spec.grid_size])
+    label = f"KAN {shape} G{grids[0]}" + (f"-{grids[-1]}" if len(grids) > 1 else "")
+    return label + (" (data grid)" if config.get("grid_updates") else "")
+
+
+def run_experiments(fn: Callable[..., Mapping[str, Any]], configs: Sequence[Mapping[str, Any]], *,
+                    cache: ResultsCache | None = None, workers: int | None = None) -> list[dict[str, np.ndarray]]:
+    """``[fn(c) for c in configs]`` through the results cache: MLP runs one at a time with all threads,
+    KAN runs ``workers`` at a time (default: all cores; 1 keeps them in this process), see
+    :func:`kanpaper.sweep.run_mixed_sweep`. ``fn(config, progress=...)`` is an experiment's run function."""
+    return run_mixed_sweep(fn, configs, is_kan, cache=cache, workers=workers)
+
+
+def stage_steps(config: Mapping[str, Any]) -> int:
+    """Total steps of a staged run: ``len(grids) * steps_per_grid``."""
+    return len(config["grids"]) * int(config["steps_per_grid"])

@@ -1,0 +1,82 @@
+"""The experiment protocol (model specs, labels, sweeps) and the paper's configurations."""
+
+import json
+
+import pytest
+import torch
+
+from kanpaper import KAN, MLP, paper
+from kanpaper.experiments import ModelSpec, build_model, describe, is_kan
+
+
+def test_a_spec_builds_the_model_its_constructor_would():
+    spec = ModelSpec.kan([2, 5, 1], 7, noise_scale=0.1, seed=3)
+    x = torch.rand(20, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    assert torch.equal(build_model(spec)(x), KAN([2, 5, 1], grid_size=7, noise_scale=0.1, seed=3)(x))
+    assert torch.equal(build_model(spec, seed=4)(x), KAN([2, 5, 1], grid_size=7, noise_scale=0.1, seed=4)(x))
+    mlp = ModelSpec.mlp([2, 8, 1], "tanh", seed=2)
+    assert torch.equal(build_model(mlp)(x), MLP([2, 8, 1], "tanh", seed=2)(x))
+
+
+def test_a_spec_is_plain_json_and_comes_back():
+    spec = ModelSpec.kan([1, 10, 10, 1], 10, grid_range=(0, 1))
+    values = json.loads(json.dumps(spec.as_dict()))
+    assert ModelSpec.from_dict(values) == spec
+    assert is_kan({"model": values}) and not is_kan({"model": ModelSpec.mlp([1, 4, 1]).as_dict()})
+
+
+def test_bad_specs_say_what_is_allowed():
+    with pytest.raises(ValueError, match="unknown model kind 'rbf'; allowed: 'kan', 'mlp'"):
+        ModelSpec("rbf", (1, 1))
+    with pytest.raises(ValueError, match="at least an input and an output width"):
+        ModelSpec.kan([3], 5)
+    with pytest.raises(ValueError, match="each >= 1"):
+        ModelSpec.mlp([1, 0, 1])
+
+
+def test_describe():
+    assert describe({"model": paper.waves_mlp(256, 10).as_dict()}) == "MLP W256 D10"
+    assert describe({"model": paper.waves_kan(10, 3, 10).as_dict()}) == "KAN W10 D3 G10"
+    assert describe({"model": paper.waves_kan(10, 3, 5).as_dict(), "grids": [5, 40], "grid_updates": True}) == \
+        "KAN W10 D3 G5-40 (data grid)"
+    assert describe(paper.grf_config("mlp_tanh", 3, 0.25, 100, 1)) == "MLP tanh W256 D6"
+    assert describe(paper.grf_config("mlp_relu3", 3, 0.25, 100, 1)) == "MLP ReLU^3 W256 D4"
+    assert describe(paper.grf_config("kan4", 3, 0.25, 100, 1)) == "KAN W10 D4 G10-50"
+
+
+def test_budgets_per_scale():
+    with pytest.raises(ValueError, match="unknown scale 'huge'; allowed: 'smoke', 'default', 'paper'"):
+        paper.budget("waves", "huge")
+    with pytest.raises(ValueError, match="unknown experiment"):
+        paper.budget("nope", "smoke")
+    for scale in ("smoke", "default", "paper"):
+        assert paper.budget("waves", scale)["n_points"] == 200
+    waves = paper.budget("waves", "paper")
+    assert (waves["kan_steps"], waves["mlp_steps"], waves["repeats"]) == (8000, 80000, 10)
+    poisson = paper.budget("poisson", "paper")                       # the authors' budgets
+    assert (poisson["n_points"], poisson["steps_per_grid"], poisson["ks"]) == (2000, 100, [2, 4, 8, 16, 32])
+    grf = paper.budget("grf", "paper")
+    assert (grf["n_points"], grf["steps_per_grid"], grf["overfit_points"]) == (5000, 100, 50000)
+    assert len(grf["fields"]) == 12 and len(grf["overfit_models"]) == 5
+    default = paper.budget("grf", "default")                        # a rough and a smooth field, two dimensions
+    assert {d for d, _ in default["fields"]} == {2, 3} and {s <= 0.25 for _, s in default["fields"]} == {True, False}
+
+
+def test_the_figures_are_configured_with_the_authors_settings():
+    fig1 = paper.figure_1_configs("equal", "paper")
+    assert [describe(c) for c in fig1] == ["MLP W256 D10", "MLP W256 D6", "MLP W128 D6", "KAN W10 D3 G10",
+                                           "KAN W10 D3 G40", "KAN W10 D4 G10", "KAN W10 D4 G40"]
+    assert {c["lr"] for c in fig1} == {3e-4} and {c["repeats"] for c in fig1} == {10}
+    assert [c["steps"] for c in fig1] == [80000] * 3 + [8000] * 4
+    kans, mlps = paper.waves_sweep_configs("smoke")
+    assert len(kans) == 24 and len(mlps) == 8
+    fig3 = paper.figure_3_configs("paper")
+    assert len(fig3) == 12 * 5 and {tuple(c["grids"]) for c in fig3.values()} == {(10, 20, 30, 40, 50)}
+    assert fig3[3, 0.125, "kan3"]["model"]["widths"] == [3, 10, 10, 1]
+    fig5 = paper.figure_5_configs("ritz", "paper")
+    kan = fig5["kan", 32]
+    assert kan["model"]["widths"] == [1, 10, 1] and kan["model"]["noise_scale"] == 0.1 and kan["grids"] == [20, 40]
+    assert fig5["mlp", 32]["model"]["widths"] == [1] + [256] * 5 + [1]
+    overfit = paper.overfitting_configs("paper")
+    assert {n for _, _, n in overfit} == {5000, 50000}
+    assert all("anchors" in c for (_, _, n), c in overfit.items() if n == 50000)
