@@ -22,9 +22,6 @@ from torch.func import functional_call, stack_module_state, vmap
 
 __all__ = ["Ensemble"]
 
-# Under vmap, torch.searchsorted sees batched views and warns once about a copy it makes; harmless.
-warnings.filterwarnings("ignore", message=r"torch\.searchsorted\(\): input value tensor is non-contiguous")
-
 
 class Ensemble(nn.Module):
     """Stack ``members`` (same class and shapes) into one batched module.
@@ -67,7 +64,10 @@ class Ensemble(nn.Module):
         def one(p, b, xi):
             return functional_call(template, (p, b), (xi,))
 
-        return vmap(one, in_dims=(0, 0, 0 if x.ndim == 3 else None))(params, buffers, x)
+        with warnings.catch_warnings():
+            # under vmap, torch.searchsorted sees batched views and warns about a copy it makes; harmless
+            warnings.filterwarnings("ignore", message=r"torch\.searchsorted\(\): input value tensor is non-contiguous")
+            return vmap(one, in_dims=(0, 0, 0 if x.ndim == 3 else None))(params, buffers, x)
 
     def map_members(self, fn) -> None:
         """Apply ``fn(member)`` (in place, e.g. a grid update) to every member and restack.

@@ -1,4 +1,4 @@
-"""Figures: the project style and deterministic PDF + PNG saving.
+"""Figures: the project style, deterministic PDF + PNG saving, and the paper's frequency heatmap.
 
 Saved files carry no timestamps or software versions, so rerunning a notebook
 with the same results rewrites identical bytes.
@@ -9,11 +9,15 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+from matplotlib.colors import ListedColormap
 
-__all__ = ["STYLE", "style", "use_style", "save_figure"]
+__all__ = ["STYLE", "style", "use_style", "save_figure", "heatmap_colormap", "plot_frequency_heatmap"]
 
 STYLE = Path(__file__).with_name("kanpaper.mplstyle")
 
@@ -56,3 +60,40 @@ def save_figure(fig: plt.Figure, name: str, directory: str | os.PathLike) -> lis
         fig.savefig(path, format=fmt, metadata=metadata)
         paths.append(path)
     return paths
+
+
+def heatmap_colormap() -> ListedColormap:
+    """The paper's colour map: seaborn ``cubehelix_palette(8, start=.5, rot=-.75, reverse=True)``."""
+    return ListedColormap(sns.cubehelix_palette(8, start=0.5, rot=-0.75, reverse=True))
+
+
+def plot_frequency_heatmap(ax: plt.Axes, values: np.ndarray, steps: Sequence[int], frequencies: Sequence[int],
+                           *, title: str | None = None, colorbar: bool = True, label: str = "learned fraction"):
+    """Heatmap of ``values`` (iterations x frequencies), iteration 0 at the bottom, fixed 0..1 scale.
+
+    Args:
+        values: ``(n_records, F)``.
+        steps: ``(n_records,)`` iteration of each row.
+        frequencies: ``(F,)`` column labels.
+
+    Returns:
+        The image (for a shared colour bar).
+    """
+    values = np.asarray(values, dtype=float)
+    steps = np.asarray(steps)
+    if values.shape != (len(steps), len(frequencies)):
+        raise ValueError(f"values must be (len(steps), len(frequencies)) = {(len(steps), len(frequencies))}, "
+                         f"got {values.shape}")
+    step = steps[1] - steps[0] if len(steps) > 1 else 1
+    extent = (-0.5, len(frequencies) - 0.5, steps[0] - step / 2, steps[-1] + step / 2)
+    image = ax.imshow(values, aspect="auto", origin="lower", extent=extent, cmap=heatmap_colormap(),
+                      vmin=0.0, vmax=1.0, interpolation="nearest")
+    ax.set_xticks(range(len(frequencies)), [str(f) for f in frequencies])
+    ax.set_xlabel("frequency")
+    ax.set_ylabel("iteration")
+    ax.grid(False)
+    if title:
+        ax.set_title(title)
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, label=label)
+    return image

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
-import seaborn as sns
-from matplotlib.colors import ListedColormap
 
 __all__ = ["spectrum", "amplitude_spectrum", "learned_fraction", "relative_error",
-           "residual_spectrum", "first_learned", "heatmap_colormap", "plot_frequency_heatmap"]
+           "residual_spectrum", "first_learned"]
 
 
 def spectrum(y: np.ndarray) -> np.ndarray:
@@ -82,40 +79,3 @@ def first_learned(fraction: np.ndarray, steps: Sequence[int], threshold: float =
     reached = fraction >= threshold
     first = steps[np.argmax(reached, axis=0)]
     return np.where(reached.any(axis=0), first, np.inf)
-
-
-def heatmap_colormap() -> ListedColormap:
-    """The paper's colour map: seaborn ``cubehelix_palette(8, start=.5, rot=-.75, reverse=True)``."""
-    return ListedColormap(sns.cubehelix_palette(8, start=0.5, rot=-0.75, reverse=True))
-
-
-def plot_frequency_heatmap(ax: plt.Axes, values: np.ndarray, steps: Sequence[int], frequencies: Sequence[int],
-                           *, title: str | None = None, colorbar: bool = True, label: str = "learned fraction"):
-    """Heatmap of ``values`` (iterations x frequencies), iteration 0 at the bottom, fixed 0..1 scale.
-
-    Args:
-        values: ``(n_records, F)``.
-        steps: ``(n_records,)`` iteration of each row.
-        frequencies: ``(F,)`` column labels.
-
-    Returns:
-        The image (for a shared colour bar).
-    """
-    values = np.asarray(values, dtype=float)
-    steps = np.asarray(steps)
-    if values.shape != (len(steps), len(frequencies)):
-        raise ValueError(f"values must be (len(steps), len(frequencies)) = {(len(steps), len(frequencies))}, "
-                         f"got {values.shape}")
-    step = steps[1] - steps[0] if len(steps) > 1 else 1
-    extent = (-0.5, len(frequencies) - 0.5, steps[0] - step / 2, steps[-1] + step / 2)
-    image = ax.imshow(values, aspect="auto", origin="lower", extent=extent, cmap=heatmap_colormap(),
-                      vmin=0.0, vmax=1.0, interpolation="nearest")
-    ax.set_xticks(range(len(frequencies)), [str(f) for f in frequencies])
-    ax.set_xlabel("frequency")
-    ax.set_ylabel("iteration")
-    ax.grid(False)
-    if title:
-        ax.set_title(title)
-    if colorbar:
-        ax.figure.colorbar(image, ax=ax, label=label)
-    return image

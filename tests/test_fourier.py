@@ -2,7 +2,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from kanpaper import fourier
+from kanpaper import figures, fourier
 from kanpaper.data import WAVE_FREQUENCIES, phased_waves, random_phases, wave_amplitudes, wave_points
 
 matplotlib.use("Agg")
@@ -66,12 +66,12 @@ def test_heatmap_uses_fixed_scale_and_paper_colormap():
 
     fig, ax = plt.subplots()
     values = np.linspace(0, 1, 30).reshape(3, 10)
-    image = fourier.plot_frequency_heatmap(ax, values, [0, 100, 200], WAVE_FREQUENCIES, title="t")
+    image = figures.plot_frequency_heatmap(ax, values, [0, 100, 200], WAVE_FREQUENCIES, title="t")
     assert image.get_clim() == (0.0, 1.0)
     assert image.cmap.N == 8
     assert ax.get_ylim()[0] < ax.get_ylim()[1]          # iteration 0 at the bottom
     with pytest.raises(ValueError, match="len"):
-        fourier.plot_frequency_heatmap(ax, values, [0, 1], WAVE_FREQUENCIES)
+        figures.plot_frequency_heatmap(ax, values, [0, 1], WAVE_FREQUENCIES)
     plt.close(fig)
 
 
