@@ -70,8 +70,7 @@ class ModelSpec:
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> "ModelSpec":
-        return cls(**{**values, "widths": tuple(values["widths"]), "grid_range": tuple(values.get("grid_range",
-                                                                                                  (-1.0, 1.0)))})
+        return cls(**values)                     # lists from JSON become tuples in __post_init__
 
     def as_dict(self) -> dict[str, Any]:
         """The spec as plain JSON values, for a run's config."""

@@ -189,13 +189,13 @@ def mlp_forward_with_bound(mlp: MLP, x: Tensor):
     a, e_a = x, torch.zeros_like(x)
     with torch.no_grad():
         for index, linear in enumerate(mlp.linears):
-            if index > 0:    # the activation of the previous pre-activation, within sigma_k' on [z - e, z + e]
-                a = _relu_power(z, k)
-                slope = k * torch.relu(z + e_z) ** (k - 1) if k > 1 else (z + e_z > 0).to(dtype)
-                e_a = slope * e_z + gamma(k + 1, dtype) * a
             w, b = linear.weight, linear.bias
             z = linear(a)
             e_z = gamma(w.shape[1] + 1, dtype) * (a.abs() @ w.abs().T + b.abs()) + e_a @ w.abs().T
+            if index < len(mlp.linears) - 1:    # sigma_k, within its slope on [z - e, z + e]
+                a = _relu_power(z, k)
+                slope = k * torch.relu(z + e_z) ** (k - 1) if k > 1 else (z + e_z > 0).to(dtype)
+                e_a = slope * e_z + gamma(k + 1, dtype) * a
     return z, e_z
 
 

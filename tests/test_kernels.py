@@ -10,7 +10,7 @@ import warnings
 import pytest
 import torch
 
-from kanpaper import KAN, Ensemble, kernels
+from kanpaper import KAN, kernels
 from kanpaper.layer import spline_layer
 
 needs_kernels = pytest.mark.skipif(not kernels.available(), reason="fused kernels not built on this machine")

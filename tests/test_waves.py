@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-import torch
 
 from kanpaper.data import WAVE_FREQUENCIES
 from kanpaper.cache import ResultsCache
