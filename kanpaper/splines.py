@@ -232,37 +232,36 @@ def dense_basis(x: Tensor, knots: Tensor, k: int, uniform: bool | None = None) -
     return out.scatter_add(-1, index, values)[..., k + 1: k + 1 + n_basis]
 
 
-def fit_coefficients(x: Tensor, y: Tensor, knots: Tensor, k: int, ridge: float = 1e-10) -> Tensor:
-    """Least-squares spline coefficients: ``sum_m c[p, q, m] B_m(x_p) ~ y[:, p, q]``.
+def fit_coefficients(x: Tensor, y: Tensor, knots: Tensor, k: int, ridge: float = 1e-8) -> Tensor:
+    """Least-squares spline coefficients: ``sum_m c[p, q, m] B_m(x_p) ~ y[:, p, q]``, solved as pykan 0.2.5 does.
 
-    One normal-equation system per input (the design matrix is shared by all
-    outputs of that input), solved in float64 with a relative ridge
-    ``ridge * mean(diag(A^T A))`` so that intervals without samples stay
-    well posed (they get the minimum-norm coefficients).
+    Per input, the normal equations with an absolute ridge, ``c = pinv(X^T X + ridge I) X^T y`` (pykan's
+    ``curve2coef``, ``lamb = 1e-8``): the ridge keeps intervals without samples well posed (the initial fit
+    has G + 1 points for G + k coefficients), and the same regulariser and solver give pykan's coefficients
+    to rounding. The design matrix ``X`` is shared by all outputs of an input.
 
     Args:
         x: ``(N, n_in)`` sample points.
         y: ``(N, n_in, n_out)`` target values per edge.
         knots: ``(n_in, G + 2k + 1)``.
         k: degree.
-        ridge: relative Tikhonov weight (0 for none).
+        ridge: absolute Tikhonov weight (0: plain least squares, for full-rank fits).
 
     Returns:
         ``(n_in, n_out, G + k)`` coefficients, in the dtype of ``y``.
     """
     if x.ndim != 2 or y.ndim != 3 or y.shape[:2] != x.shape:
         raise ValueError(f"expected x (N, n_in) and y (N, n_in, n_out), got {tuple(x.shape)} and {tuple(y.shape)}")
+    if ridge < 0:
+        raise ValueError(f"ridge must be >= 0, got {ridge}")
     design = dense_basis(x.double(), knots.double(), k).permute(1, 0, 2)     # (n_in, N, n_basis)
     gram = design.transpose(1, 2) @ design                                    # (n_in, n_basis, n_basis)
     rhs = design.transpose(1, 2) @ y.double().permute(1, 0, 2)                # (n_in, n_basis, n_out)
-    if ridge > 0:
-        scale = gram.diagonal(dim1=1, dim2=2).mean(dim=1).clamp_min(torch.finfo(gram.dtype).tiny)
-        eye = torch.eye(gram.shape[-1], dtype=gram.dtype, device=gram.device)
-        gram = gram + ridge * scale[:, None, None] * eye
-    # One solve per input, not one batched call: PyTorch's batched LU runs LAPACK on several
-    # threads at once after torch.set_num_threads(n > 1), which MKL does not survive (pytorch
-    # issues 141358, 142815: "DLASWP" errors, wrong pivots, hangs). Same LU, same numbers.
-    coef = torch.stack([torch.linalg.solve(g, r) for g, r in zip(gram, rhs)])  # (n_in, n_basis, n_out)
+    gram = gram + ridge * torch.eye(gram.shape[-1], dtype=gram.dtype, device=gram.device)
+    # One pseudo-inverse per input, not one batched call: PyTorch's batched LAPACK calls run on several
+    # threads at once after torch.set_num_threads(n > 1), which MKL does not survive (pytorch issues
+    # 141358, 142815: "DLASWP" errors, wrong pivots, hangs).
+    coef = torch.stack([torch.linalg.pinv(g) @ r for g, r in zip(gram, rhs)])  # (n_in, n_basis, n_out)
     return coef.permute(0, 2, 1).to(y.dtype).contiguous()
 
 
