@@ -1,0 +1,136 @@
+"""The paper's claims as functions of per-step results, so that one check runs on ours and on the authors' files.
+
+Every function takes per-step error curves (``(steps,)`` arrays in the unit its docstring names: pass ours, or
+an authors' :class:`kanpaper.reference.Series` converted with ``.values(unit)``) and returns a
+:class:`Verdict`: whether the claim holds, what was measured and what was required. A notebook calls
+``verdict.require()`` (an ``AssertionError`` that says both when it fails) and prints the verdict; the unit
+tests run the same functions on the authors' own data, where every claim stated here must hold too.
+Thresholds are stated against a baseline the claim is about (a model that ignored the high-frequency part, the
+training error) rather than as bare numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Verdict", "final", "kan_trains_below_mlp", "kan_overfits", "mlp_generalises",
+           "extensions_raise_test_error", "more_data_cures_overfitting", "ignored_high_frequency_mse",
+           "captures_high_frequency", "misses_high_frequency", "h1_advantage"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of one claim.
+
+    Attributes:
+        claim: the statement checked.
+        holds: whether it holds.
+        measured: the numbers it rests on.
+        required: the condition they had to meet.
+    """
+
+    claim: str
+    holds: bool
+    measured: str
+    required: str
+
+    def __str__(self) -> str:
+        return f"{'holds' if self.holds else 'FAILS'}: {self.claim} (measured {self.measured}; required {self.required})"
+
+    def __bool__(self) -> bool:
+        return self.holds
+
+    def require(self) -> "Verdict":
+        """``self`` when the claim holds; an ``AssertionError`` naming measured and required otherwise."""
+        if not self.holds:
+            raise AssertionError(str(self))
+        return self
+
+
+def final(curve) -> float:
+    """The last finite value of a ``(steps,)`` curve (a diverged run: its value before the NaN)."""
+    curve = np.asarray(curve, dtype=np.float64)
+    finite = curve[np.isfinite(curve)]
+    if curve.ndim != 1 or finite.size == 0:
+        raise ValueError(f"expected a (steps,) curve with a finite value, got shape {curve.shape}")
+    return float(finite[-1])
+
+
+# ---- Figures 3-4 and the overfitting study: curves in RMSE on the normalised labels
+
+def kan_trains_below_mlp(kan_train, mlp_train, name: str = "KAN D3") -> Verdict:
+    """The KAN's final training RMSE is below the tanh MLP's."""
+    kan, mlp = final(kan_train), final(mlp_train)
+    return Verdict(f"{name} fits the training points more closely than the tanh MLP", kan < mlp,
+                   f"train RMSE {name} {kan:.2e}, MLP {mlp:.2e}", f"{name} < MLP")
+
+
+def kan_overfits(kan_train, kan_test, factor: float = 10.0, name: str = "KAN D3") -> Verdict:
+    """The KAN's final test RMSE is at least ``factor`` times its training RMSE."""
+    train, test = final(kan_train), final(kan_test)
+    return Verdict(f"{name} overfits", test >= factor * train,
+                   f"test {test:.2e} = {test / train:.3g}x train {train:.2e}", f"test >= {factor:g}x train")
+
+
+def mlp_generalises(mlp_train, mlp_test, factor: float = 2.0, name: str = "tanh MLP") -> Verdict:
+    """The MLP's final test RMSE stays within ``factor`` times its training RMSE."""
+    train, test = final(mlp_train), final(mlp_test)
+    return Verdict(f"the {name} does not overfit", test <= factor * train,
+                   f"test {test:.2e} = {test / train:.3g}x train {train:.2e}", f"test <= {factor:g}x train")
+
+
+def extensions_raise_test_error(test, steps_per_grid: int, name: str = "KAN") -> Verdict:
+    """The final test RMSE is above the test RMSE at the end of the first grid stage (the extensions hurt)."""
+    test = np.asarray(test, dtype=np.float64)
+    if not 1 <= steps_per_grid < len(test):
+        raise ValueError(f"steps_per_grid must be in 1..{len(test) - 1} (the curve has {len(test)} steps), "
+                         f"got {steps_per_grid}")
+    first, last = float(test[steps_per_grid - 1]), final(test)
+    return Verdict(f"{name}: test error rises over the grid extensions", last > first,
+                   f"test {first:.2e} after the first stage, {last:.2e} at the end", "end > first stage")
+
+
+def more_data_cures_overfitting(small_test, large_train, large_test, gain: float = 2.0,
+                                gap: float = 2.0, name: str = "KAN D3") -> Verdict:
+    """With ten times the points the KAN's final test RMSE is at least ``gain`` times lower, and within ``gap``
+    times its own training RMSE."""
+    small, big, big_train = final(small_test), final(large_test), final(large_train)
+    holds = big * gain <= small and big <= gap * big_train
+    return Verdict(f"more data cures the overfitting of {name}", holds,
+                   f"test {small:.2e} with fewer points, {big:.2e} with more (train {big_train:.2e})",
+                   f"{gain:g}x lower test error and test <= {gap:g}x train")
+
+
+# ---- Figure 5: curves in MSE (the authors' files' unit) of u ("L2") and of u' ("H1") on the points
+
+def ignored_high_frequency_mse(k: float) -> tuple[float, float]:
+    """L2 and H1 mean squared errors of the smooth part alone, ``sin(pi x)``, against ``u*`` (``1/(2k^2)`` and
+    ``pi^2/2``: the continuous means over [-1, 1], within 0.1% of the means over 1,000 or more equispaced points)."""
+    return 1.0 / (2.0 * k * k), np.pi ** 2 / 2.0
+
+
+def captures_high_frequency(l2_mse, h1_mse, k: int, share: float = 0.05, name: str = "KAN") -> Verdict:
+    """Final L2 and H1 MSE at most ``share`` of what ignoring ``sin(k pi x)/k`` costs."""
+    l2, h1 = final(l2_mse), final(h1_mse)
+    base_l2, base_h1 = ignored_high_frequency_mse(k)
+    return Verdict(f"{name} resolves the high-frequency part at k = {k}",
+                   l2 <= share * base_l2 and h1 <= share * base_h1,
+                   f"L2 MSE {l2:.2e} ({l2 / base_l2:.1e} of {base_l2:.2e}), H1 MSE {h1:.2e} ({h1 / base_h1:.1e} of "
+                   f"{base_h1:.2f})", f"both <= {share:g} of ignoring it")
+
+
+def misses_high_frequency(h1_mse, k: int, share: float = 0.5, name: str = "MLP") -> Verdict:
+    """Final H1 MSE at least ``share`` of what ignoring ``sin(k pi x)/k`` costs (``pi^2/2``)."""
+    h1 = final(h1_mse)
+    base = ignored_high_frequency_mse(k)[1]
+    return Verdict(f"{name} misses the high-frequency part at k = {k}", h1 >= share * base,
+                   f"H1 MSE {h1:.2f} ({h1 / base:.2f} of {base:.2f})", f">= {share:g} of ignoring it")
+
+
+def h1_advantage(kan_h1_mse, mlp_h1_mse, k: int, factor: float = 10.0) -> Verdict:
+    """The MLP's final H1 MSE is at least ``factor`` times the KAN's."""
+    kan, mlp = final(kan_h1_mse), final(mlp_h1_mse)
+    return Verdict(f"the KAN's derivative is more accurate than the MLP's at k = {k}", mlp >= factor * kan,
+                   f"H1 MSE MLP {mlp:.2e} = {mlp / kan:.3g}x KAN {kan:.2e}", f"MLP >= {factor:g}x KAN")
