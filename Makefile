@@ -13,8 +13,10 @@ SCALE       ?= default
 TIMEOUT     ?= 7200
 
 NB_DIR      ?= notebooks
-FIGURES_DIR ?= figures
-CACHE_DIR   ?= .cache/results
+# default: the committed figures/ and a local cache; paper: figures/paper/ and the committed results archive
+# results/paper/ (make figures SCALE=paper replots it without recomputing); smoke: scratch directories
+FIGURES_DIR ?= $(if $(filter default,$(SCALE)),figures,$(if $(filter paper,$(SCALE)),figures/paper,build/figures/$(SCALE)))
+CACHE_DIR   ?= $(if $(filter paper,$(SCALE)),results/paper,.cache/results)
 RUN_DIR     ?= build/executed/$(SCALE)
 
 BIN         := $(VENV)/bin

@@ -1,7 +1,7 @@
 """kanpaper: reproducible companion to "On the expressiveness and spectral bias of KANs"
 (Wang, Siegel, Liu, Hou; ICLR 2025, arXiv:2410.01803)."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from .kan import KAN, KANLayer  # noqa: E402
 from .mlp import MLP  # noqa: E402

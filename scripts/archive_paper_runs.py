@@ -1,0 +1,78 @@
+"""Run the paper's budgets (``SCALE=paper``) into the committed results archive, one configuration at a time.
+
+Usage: python scripts/archive_paper_runs.py poisson
+       python scripts/archive_paper_runs.py grf --fields 3,0.125 3,0.25 --models kan2 kan3 kan4
+
+Every finished run lands in ``results/paper/`` (the results cache of ``make figures SCALE=paper``, which then
+replots without recomputing) and gets a line in ``results/paper/MANIFEST.json``: the run, its cache key,
+its wall time, the machine, the thread count and the versions. Runs already in the archive are skipped, so
+an interrupted archive run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from kanpaper import __version__, grf, paper, poisson
+from kanpaper.cache import ResultsCache, config_key
+from kanpaper.experiments import describe
+
+ARCHIVE = Path(__file__).resolve().parents[1] / "results" / "paper"
+
+
+def machine() -> str:
+    try:
+        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                 if line.startswith("model name")]
+    except OSError:
+        names = []
+    return f"{names[0] if names else platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+
+
+def configs(args) -> list[tuple[str, dict, callable]]:
+    if args.experiment == "poisson":
+        return [(f"{describe(c)} k={k}", c, poisson.run_poisson)
+                for (_, k), c in paper.figure_5_configs("ritz", "paper").items()]
+    fields = [tuple(float(v) for v in f.split(",")) for f in args.fields]
+    return [(f"{describe(c)} d={int(d)} sigma={s}", c, grf.run_grf)
+            for (d, s, name), c in paper.figure_3_configs("paper").items()
+            if (d, s) in fields and name in args.models]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("experiment", choices=("poisson", "grf"))
+    parser.add_argument("--fields", nargs="*", default=[], help="GRF fields as d,sigma")
+    parser.add_argument("--models", nargs="*", default=list(paper.GRF_MODELS), help="GRF models")
+    args = parser.parse_args()
+    cache = ResultsCache(ARCHIVE)
+    manifest_path = ARCHIVE / "MANIFEST.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    for label, config, run in configs(args):
+        key = config_key(config)
+        if cache.load(config) is not None:
+            print(f"in the archive: {label}")
+            continue
+        start = time.perf_counter()
+        result = cache.store(config, run(config, progress=False))
+        seconds = time.perf_counter() - start
+        diverged = int(np.asarray(result.get("diverged_at", -1)))
+        manifest[key] = {"run": label, "experiment": args.experiment, "wall_seconds": round(seconds, 1),
+                         "diverged_at": diverged, "machine": machine(), "threads": torch.get_num_threads(),
+                         "kanpaper": __version__, "torch": torch.__version__,
+                         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        manifest_path.write_text(json.dumps(dict(sorted(manifest.items())), indent=1) + "\n")
+        print(f"{label}: {seconds:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
