@@ -20,10 +20,17 @@ from .figures import use_style
 from .paper import budget
 from .scales import resolve_scale
 
-__all__ = ["Session", "setup"]
+__all__ = ["Session", "setup", "ARCHIVE", "paper_archive"]
 
 FIGURES_ENV, CACHE_ENV = "KANPAPER_FIGURES", "KANPAPER_CACHE"
 DEFAULT_FIGURES, DEFAULT_CACHE = "../figures", "../.cache/results"     # relative to notebooks/
+ARCHIVE = Path(__file__).resolve().parents[1] / "results" / "paper"    # the committed paper-scale runs
+
+
+def paper_archive() -> ResultsCache:
+    """The committed results archive of paper-scale runs (``results/paper/``, filled by
+    ``scripts/archive_paper_runs.py``): a notebook at any scale reads the paper's budgets from it."""
+    return ResultsCache(ARCHIVE)
 
 
 @dataclass

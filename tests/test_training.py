@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from kanpaper import KAN, MLP, Ensemble, GridSchedule, regression_loss, rmse, train
-from kanpaper.pykan_compat import pykan_lbfgs
+from kanpaper.pykan_compat import kan_from_pykan, pykan_lbfgs
 
 
 @pytest.fixture
@@ -185,3 +185,46 @@ def test_grid_schedules_of_pykan_fit_and_of_the_authors_poisson_runs():
                 make(x, grids, 10)
         with pytest.raises(ValueError, match="steps_per_grid must be >= 1"):
             make(x, [5], 0)
+
+
+def test_fit_with_grid_updates_and_refine_follows_pykan_to_its_own_rounding_spread(float64_default, gen, tmp_path,
+                                                                                    monkeypatch):
+    """10 L-BFGS steps of pykan 0.2.5's fit (grid updates at steps 0 and 5), refine(10), 10 more: ours from the same
+    parameters through train + GridSchedule.pykan. L-BFGS with a strong-Wolfe line search amplifies rounding by
+    about 30x a step, so no fixed tolerance holds over 20 steps; the yardstick is pykan against itself with its
+    coefficients moved by one unit in the last place: ours must stay within 10x that spread at every step."""
+    from kan import KAN as PykanKAN
+
+    monkeypatch.chdir(tmp_path)                      # refine() writes checkpoints under ./model
+    (tmp_path / "model").mkdir()
+    x = torch.rand(200, 2, generator=gen) * 2 - 1
+    y = torch.sin(3 * x[:, :1]) * x[:, 1:]
+    dataset = dict(train_input=x, train_label=y, test_input=x, test_label=y)   # refine() uses the last forward input
+
+    def pykan_curve(relative_shift):
+        model = PykanKAN(width=[2, 5, 1], grid=5, k=3, seed=1, auto_save=False, symbolic_enabled=False)
+        with torch.no_grad():
+            for layer in model.act_fun:
+                layer.coef.mul_(1 + relative_shift)
+        start = kan_from_pykan(model)
+        first = model.fit(dataset, opt="LBFGS", steps=10, log=100)["train_loss"]
+        model = model.refine(10)
+        second = model.fit(dataset, opt="LBFGS", steps=10, log=100)["train_loss"]
+        return start, np.concatenate([first, second])
+
+    def our_curve(model, schedule):
+        out = train(model, regression_loss(x, y), 20, optimizer="lbfgs", schedule=schedule,
+                    metrics_fn=lambda m: {"train": rmse(m, x, y)}, progress=False)
+        return out.metrics["train"]
+
+    start, theirs = pykan_curve(0.0)
+    spread = np.maximum.accumulate(np.max([np.abs(pykan_curve(s)[1] - theirs) / theirs
+                                           for s in (2.0 ** -52, -2.0 ** -52)], axis=0))
+    ours = our_curve(copy.deepcopy(start), GridSchedule.pykan(x, [5, 10], 10))
+    deviation = np.abs(ours - theirs) / theirs
+    assert (deviation <= 10 * spread + 1e-13).all(), (
+        f"relative deviation from pykan per step {np.array2string(deviation, precision=1)}, required <= 10x pykan's "
+        f"own spread {np.array2string(spread, precision=1)}")
+    # the yardstick can fail: without the grid updates the run leaves the spread
+    wrong = np.abs(our_curve(copy.deepcopy(start), GridSchedule.pykan(x, [5, 10], 10, update_grid=False)) - theirs)
+    assert (wrong / theirs > 10 * spread + 1e-13).any()
