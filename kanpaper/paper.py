@@ -44,7 +44,7 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "poisson": {  # KAN: steps_per_grid at grid 20, then as many at grid 40; the MLP trains as long
         "smoke": {"n_points": 200, "steps_per_grid": 3, "ks": [2, 4, 8, 16, 32]},
-        "default": {"n_points": 1000, "steps_per_grid": 15, "ks": [2, 4, 8, 16, 32]},
+        "default": {"n_points": 1000, "steps_per_grid": 25, "ks": [2, 4, 8, 16, 32]},
         "paper": {"n_points": 2000, "steps_per_grid": 100, "ks": [2, 4, 8, 16, 32]},
     },
     "grf": {  # fields: [d, sigma]; 5 grid stages (10 -> 50) of steps_per_grid L-BFGS steps
