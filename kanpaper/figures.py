@@ -68,13 +68,15 @@ def heatmap_colormap() -> ListedColormap:
 
 
 def plot_frequency_heatmap(ax: plt.Axes, values: np.ndarray, steps: Sequence[int], frequencies: Sequence[int],
-                           *, title: str | None = None, colorbar: bool = True, label: str = "learned fraction"):
+                           *, title: str | None = None, colorbar: bool = True, label: str = "learned fraction",
+                           log_steps: bool = False):
     """Heatmap of ``values`` (iterations x frequencies), iteration 0 at the bottom, fixed 0..1 scale.
 
     Args:
         values: ``(n_records, F)``.
-        steps: ``(n_records,)`` iteration of each row.
+        steps: ``(n_records,)`` iteration of each row (positive and increasing with ``log_steps``).
         frequencies: ``(F,)`` column labels.
+        log_steps: a logarithmic iteration axis, each row spanning the geometric midpoints to its neighbours.
 
     Returns:
         The image (for a shared colour bar).
@@ -84,10 +86,20 @@ def plot_frequency_heatmap(ax: plt.Axes, values: np.ndarray, steps: Sequence[int
     if values.shape != (len(steps), len(frequencies)):
         raise ValueError(f"values must be (len(steps), len(frequencies)) = {(len(steps), len(frequencies))}, "
                          f"got {values.shape}")
-    step = steps[1] - steps[0] if len(steps) > 1 else 1
-    extent = (-0.5, len(frequencies) - 0.5, steps[0] - step / 2, steps[-1] + step / 2)
-    image = ax.imshow(values, aspect="auto", origin="lower", extent=extent, cmap=heatmap_colormap(),
-                      vmin=0.0, vmax=1.0, interpolation="nearest")
+    if log_steps:
+        if len(steps) < 2 or steps[0] <= 0 or (np.diff(steps) <= 0).any():
+            raise ValueError("log_steps needs at least two positive, increasing steps")
+        steps = steps.astype(np.float64)
+        mids = np.sqrt(steps[1:] * steps[:-1])
+        edges = np.concatenate([[steps[0] ** 2 / mids[0]], mids, [steps[-1] ** 2 / mids[-1]]])
+        image = ax.pcolormesh(np.arange(len(frequencies) + 1) - 0.5, edges, values, cmap=heatmap_colormap(),
+                              vmin=0.0, vmax=1.0)
+        ax.set_yscale("log")
+    else:
+        step = steps[1] - steps[0] if len(steps) > 1 else 1
+        extent = (-0.5, len(frequencies) - 0.5, steps[0] - step / 2, steps[-1] + step / 2)
+        image = ax.imshow(values, aspect="auto", origin="lower", extent=extent, cmap=heatmap_colormap(),
+                          vmin=0.0, vmax=1.0, interpolation="nearest")
     ax.set_xticks(range(len(frequencies)), [str(f) for f in frequencies])
     ax.set_xlabel("frequency")
     ax.set_ylabel("iteration")

@@ -32,10 +32,10 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
         "default": {"n_points": 4000, "seeds": 5},
         "paper": {"n_points": 4000, "seeds": 5},
     },
-    "theory": {  # gradient descent on a quadratic is cheap: the same budget at every scale
-        "smoke": {"gd_steps": 20000, "record_every": 200},
-        "default": {"gd_steps": 20000, "record_every": 200},
-        "paper": {"gd_steps": 20000, "record_every": 200},
+    "theory": {  # gradient descent on a quadratic in closed form: any step count, the same at every scale
+        "smoke": {"gd_max_step": 10 ** 10, "gd_records": 121},
+        "default": {"gd_max_step": 10 ** 10, "gd_records": 121},
+        "paper": {"gd_max_step": 10 ** 10, "gd_records": 121},
     },
     "waves": {
         "smoke": {"n_points": 200, "kan_steps": 40, "mlp_steps": 100, "repeats": 2, "record_every": 10},

@@ -63,3 +63,29 @@ def test_sign_changes():
 def test_theorem_layer_has_no_base():
     with pytest.raises(ValueError, match="base=None"):
         sample_hessian(KANLayer(1, 1, 3, 3), torch.zeros(4, 1, dtype=torch.float64))
+
+
+def test_gradient_descent_closed_form_equals_the_iteration():
+    from kanpaper.hessian import gradient_descent, relu_features, spline_features
+
+    x = np.linspace(0, 1, 60, endpoint=False)
+    target = np.sin(2 * np.pi * 3 * x) + 0.3 * np.cos(2 * np.pi * 11 * x)
+    for features in (spline_features(x, 20, 3), relu_features(x, 30)):
+        n = len(x)
+        hess, rhs = features.T @ features / n, features.T @ target / n
+        rate = 1.0 / np.linalg.eigvalsh(hess)[-1]
+        coef, iterates = np.zeros(features.shape[1]), []
+        for _ in range(300):
+            iterates.append(features @ coef)
+            coef = coef - rate * (hess @ coef - rhs)
+        steps = np.array([0, 1, 2, 17, 299])
+        closed = gradient_descent(features, target, steps)
+        looped = np.array(iterates)[steps]
+        # the loop's rounding: each of t contracting steps adds about P u (|H c| + |b|) per coefficient
+        bound = steps.max() * features.shape[1] * 2.0 ** -53 * 10 * np.abs(features).sum(axis=1).max() * \
+            (np.abs(hess).sum(axis=1).max() * np.abs(looped).max() + np.abs(rhs).max()) * rate
+        diff = np.abs(closed - looped).max()
+        assert diff <= bound, f"closed form vs iteration: {diff:.2e}, bound {bound:.2e}"
+    assert np.isfinite(gradient_descent(features, target, np.array([0.0, 1e10]))).all()
+    with pytest.raises(ValueError, match="non-negative"):
+        gradient_descent(features, target, np.array([-1]))
