@@ -27,7 +27,7 @@ from .kan import KAN
 from .mlp import MLP
 
 __all__ = ["parameter_count", "mlp_to_kan", "kan_to_mlp", "relu_power", "preactivation_bounds", "random_bounded_kan",
-           "truncated_power_weights", "gauss_points"]
+           "truncated_power_weights", "gauss_points", "polynomial_gap"]
 
 
 def parameter_count(model: nn.Module) -> int:
@@ -196,3 +196,21 @@ def random_bounded_kan(widths, grid_size: int, k: int, seed: int) -> KAN:
             layer.coef.copy_(torch.randn(layer.coef.shape, generator=gen, dtype=layer.coef.dtype))
             radius = float((layer.scale_sp.abs() * layer.coef.abs().amax(-1)).sum(0).max()) * 1.001
     return kan
+
+
+def polynomial_gap(x: np.ndarray, y: np.ndarray) -> float:
+    """A lower bound on ``max_i |y_i - p(x_i)|`` over every polynomial ``p`` of degree ``len(x) - 2``.
+
+    With ``m = len(x) - 1``, the divided difference ``y[x_0, ..., x_m] = sum_i y_i / w_i`` (``w_i = prod_{j != i}
+    (x_i - x_j)``) vanishes for every polynomial of degree below ``m``, so ``|y[x_0..x_m]| <= max_i |y_i - p(x_i)|
+    sum_i 1 / |w_i|``: the gap is at least ``|sum_i y_i / w_i| / sum_i 1 / |w_i|``. A ReLU^k combination is a
+    polynomial of degree k between consecutive shifts, so ``k + 2`` points there bound how closely it can match.
+
+    Args:
+        x: ``(m + 1,)`` distinct points; y: ``(m + 1,)`` values.
+    """
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if x.ndim != 1 or x.shape != y.shape or len(x) < 2 or len(np.unique(x)) != len(x):
+        raise ValueError(f"need matching 1D arrays of at least two distinct points, got shapes {x.shape}, {y.shape}")
+    weights = np.array([np.prod(np.delete(xi - x, i)) for i, xi in enumerate(x)])
+    return float(abs(np.sum(y / weights)) / np.sum(1.0 / np.abs(weights)))

@@ -199,3 +199,16 @@ def test_mlp_to_kan_bound_holds_against_the_exact_mlp(k):
         exact = torch.tensor([[float(v) for v in _exact_mlp(mlp, p, k)] for p in x.tolist()], dtype=torch.float64)
     error = (y_kan - exact).abs()
     assert (error <= bound).all(), f"k = {k}: float64 KAN off the exact MLP by {error.max():.3g} > bound {bound.max():.3g}"
+
+
+def test_polynomial_gap_is_zero_for_polynomials_and_tight_for_the_next_degree():
+    from kanpaper.conversions import polynomial_gap
+
+    x = np.linspace(0.1, 0.4, 5)                                      # 5 points: polynomials of degree 3
+    assert polynomial_gap(x, 2 - x + 3 * x ** 3) <= 1e-13
+    # x^4 against cubics on 5 points: the bound is attained by the cubic interpolating the alternation
+    gap = polynomial_gap(x, x ** 4)
+    fit = np.polynomial.polynomial.polyfit(x, x ** 4, 3)
+    assert 0 < gap <= np.abs(np.polynomial.polynomial.polyval(x, fit) - x ** 4).max() * (1 + 1e-9)
+    with pytest.raises(ValueError, match="distinct"):
+        polynomial_gap([0.0, 0.0], [1.0, 2.0])
