@@ -1,6 +1,6 @@
 """Run the paper's budgets (``SCALE=paper``) into the committed results archive, one configuration at a time.
 
-Usage: python scripts/archive_paper_runs.py poisson
+Usage: python scripts/archive_paper_runs.py poisson [--models kan mlp] [--ks 32 16]
        python scripts/archive_paper_runs.py grf --fields 3,0.125 3,0.25 --models kan2 kan3 kan4
 
 Every finished run lands in ``results/paper/`` (the results cache of ``make figures SCALE=paper``, which then
@@ -40,19 +40,23 @@ def machine() -> str:
 
 def configs(args) -> list[tuple[str, dict, callable]]:
     if args.experiment == "poisson":
-        return [(f"{describe(c)} k={k}", c, poisson.run_poisson)
-                for (_, k), c in paper.figure_5_configs("ritz", "paper").items()]
+        ks = args.ks or paper.budget("poisson", "paper")["ks"]
+        models = args.models or ["kan", "mlp"]
+        configs = paper.figure_5_configs("ritz", "paper")
+        return [(f"{describe(configs[m, k])} k={k}", configs[m, k], poisson.run_poisson) for m in models for k in ks]
     fields = [tuple(float(v) for v in f.split(",")) for f in args.fields]
     return [(f"{describe(c)} d={int(d)} sigma={s}", c, grf.run_grf)
             for (d, s, name), c in paper.figure_3_configs("paper").items()
-            if (d, s) in fields and name in args.models]
+            if (d, s) in fields and name in (args.models or paper.GRF_MODELS)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("experiment", choices=("poisson", "grf"))
     parser.add_argument("--fields", nargs="*", default=[], help="GRF fields as d,sigma")
-    parser.add_argument("--models", nargs="*", default=list(paper.GRF_MODELS), help="GRF models")
+    parser.add_argument("--models", nargs="*", default=None,
+                        help="GRF models (default: all five), or Poisson models kan / mlp (default: both)")
+    parser.add_argument("--ks", nargs="*", type=int, default=None, help="Poisson frequencies (default: all)")
     args = parser.parse_args()
     cache = ResultsCache(ARCHIVE)
     manifest_path = ARCHIVE / "MANIFEST.json"
