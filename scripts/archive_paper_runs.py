@@ -5,7 +5,8 @@ Usage: python scripts/archive_paper_runs.py poisson [--models kan mlp] [--ks 32 
 
 Every finished run lands in ``results/paper/`` (the results cache of ``make figures SCALE=paper``, which then
 replots without recomputing) and gets a line in ``results/paper/MANIFEST.json``: the run, its cache key,
-its wall time, the machine, the thread count and the versions. Runs already in the archive are skipped, so
+its wall time, the machine, the thread count, the load average at its end (above the core count: the wall time
+was taken on a shared machine and is an upper bound) and the versions. Runs already in the archive are skipped, so
 an interrupted archive run resumes where it stopped.
 """
 
@@ -72,6 +73,7 @@ def main() -> None:
         diverged = int(np.asarray(result.get("diverged_at", -1)))
         manifest[key] = {"run": label, "experiment": args.experiment, "wall_seconds": round(seconds, 1),
                          "diverged_at": diverged, "machine": machine(), "threads": torch.get_num_threads(),
+                         "load_average_1min": round(os.getloadavg()[0], 2),   # > cores: the machine was shared
                          "kanpaper": __version__, "torch": torch.__version__,
                          "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
         manifest_path.write_text(json.dumps(dict(sorted(manifest.items())), indent=1) + "\n")
