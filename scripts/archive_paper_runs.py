@@ -24,11 +24,9 @@ import numpy as np
 import torch
 
 from kanpaper import __version__, grf, paper, poisson
-from kanpaper.cache import ResultsCache, config_key
+from kanpaper.cache import config_key
 from kanpaper.experiments import describe
-
-ARCHIVE = Path(__file__).resolve().parents[1] / "results" / "paper"
-
+from kanpaper.notebook import paper_archive
 
 def machine() -> str:
     try:
@@ -59,8 +57,8 @@ def main() -> None:
                         help="GRF models (default: all five), or Poisson models kan / mlp (default: both)")
     parser.add_argument("--ks", nargs="*", type=int, default=None, help="Poisson frequencies (default: all)")
     args = parser.parse_args()
-    cache = ResultsCache(ARCHIVE)
-    manifest_path = ARCHIVE / "MANIFEST.json"
+    cache = paper_archive()
+    manifest_path = cache.directory / "MANIFEST.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     for label, config, run in configs(args):
         key = config_key(config)
