@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Verdict", "final", "kan_trains_below_mlp", "kan_overfits", "mlp_generalises",
-           "extensions_raise_test_error", "more_data_cures_overfitting", "ignored_high_frequency_mse",
+__all__ = ["Verdict", "final", "order_agreement", "learning_spread", "learns_low_to_high", "learns_all",
+           "learns_closer_together", "kan_trains_below_mlp", "kan_overfits", "mlp_generalises",
+           "extensions_raise_test_error", "extension_spikes", "more_data_cures_overfitting", "ignored_high_frequency_mse",
            "captures_high_frequency", "misses_high_frequency", "h1_advantage"]
 
 
@@ -58,6 +59,63 @@ def final(curve) -> float:
     return float(finite[-1])
 
 
+# ---- Figures 1-2: ``first``, a ``(F,)`` array of the first iteration at which each target frequency (low to high)
+# is learned, inf where it is not within the run (:func:`kanpaper.fourier.first_learned`)
+
+def _first(first) -> np.ndarray:
+    first = np.asarray(first, dtype=np.float64)
+    if first.ndim != 1 or first.size < 2 or np.isnan(first).any():
+        raise ValueError(f"expected a (frequencies,) array of first iterations (inf: never), got {first!r}")
+    return first
+
+
+def order_agreement(first) -> float:
+    """The share of frequency pairs (lower, higher), at least one of them learned, in which the lower one is learned
+    no later (one never learned counts as later): 1 = strictly low to high, about 1/2 = no order; NaN when none is
+    learned."""
+    first = _first(first)
+    pairs = [(first[i], first[j]) for i in range(len(first)) for j in range(i + 1, len(first))
+             if np.isfinite(first[i]) or np.isfinite(first[j])]
+    return float(np.mean([low <= high for low, high in pairs])) if pairs else float("nan")
+
+
+def learning_spread(first, budget: int) -> float:
+    """Iterations from the first learned frequency to the last one (to ``budget`` when some frequency is never
+    learned: then a lower bound); inf when none is learned."""
+    first = _first(first)
+    learned = first[np.isfinite(first)]
+    if learned.size == 0:
+        return float("inf")
+    return float((learned.max() if learned.size == first.size else budget) - learned.min())
+
+
+def learns_low_to_high(first, min_learned: int = 3, agreement: float = 0.9, name: str = "MLP") -> Verdict:
+    """At least ``min_learned`` frequencies learned (one or two learned cannot show an order: an MLP that learned
+    only the lowest scores 1) and an order agreement of at least ``agreement``."""
+    first = _first(first)
+    learned, order = int(np.isfinite(first).sum()), order_agreement(first)
+    return Verdict(f"{name} learns the frequencies from low to high", learned >= min_learned and order >= agreement,
+                   f"{learned} of {first.size} learned, order agreement {order:.2f}",
+                   f">= {min_learned} learned and agreement >= {agreement:g}")
+
+
+def learns_all(first, name: str = "KAN") -> Verdict:
+    """Every frequency is learned within the run."""
+    first = _first(first)
+    learned = int(np.isfinite(first).sum())
+    last = f", the last at iteration {first.max():.0f}" if learned == first.size else ""
+    return Verdict(f"{name} learns every frequency", learned == first.size,
+                   f"{learned} of {first.size} learned{last}", f"all {first.size}")
+
+
+def learns_closer_together(kan_firsts, kan_budget: int, mlp_firsts, mlp_budget: int) -> Verdict:
+    """Every KAN's learning spread is below every MLP's (each run: a ``(F,)`` array of first iterations)."""
+    kan = max(learning_spread(f, kan_budget) for f in kan_firsts)
+    mlp = min(learning_spread(f, mlp_budget) for f in mlp_firsts)
+    return Verdict("KANs learn the frequencies closer together than MLPs", bool(kan < mlp),
+                   f"largest KAN spread {kan:.0f} iterations, smallest MLP spread {mlp:.0f}", "KAN < MLP")
+
+
 # ---- Figures 3-4 and the overfitting study: curves in RMSE on the normalised labels
 
 def kan_trains_below_mlp(kan_train, mlp_train, name: str = "KAN D3") -> Verdict:
@@ -90,6 +148,22 @@ def extensions_raise_test_error(test, steps_per_grid: int, name: str = "KAN") ->
     first, last = float(test[steps_per_grid - 1]), final(test)
     return Verdict(f"{name}: test error rises over the grid extensions", last > first,
                    f"test {first:.2e} after the first stage, {last:.2e} at the end", "end > first stage")
+
+
+def extension_spikes(train, steps_per_grid: int, factor: float = 1.2, name: str = "KAN") -> Verdict:
+    """The training RMSE jumps at a grid extension: after the first step on some extended grid it is at least
+    ``factor`` times its value after the last step on the coarser grid (within a grid stage an L-BFGS step with
+    its line search never raises the loss, so a rise there is the extension's doing)."""
+    train = np.asarray(train, dtype=np.float64)
+    if not 1 <= steps_per_grid < len(train):
+        raise ValueError(f"steps_per_grid must be in 1..{len(train) - 1} (the curve has {len(train)} steps), "
+                         f"got {steps_per_grid}")
+    starts = np.arange(steps_per_grid, len(train), steps_per_grid)
+    jumps = train[starts] / train[starts - 1]
+    worst = int(np.nanargmax(jumps))
+    return Verdict(f"{name}: training error jumps at a grid extension", bool(jumps[worst] >= factor),
+                   f"largest jump {jumps[worst]:.3g}x (from {train[starts[worst] - 1]:.2e} to "
+                   f"{train[starts[worst]]:.2e}) at step {starts[worst]}", f"a jump >= {factor:g}x")
 
 
 def more_data_cures_overfitting(small_test, large_train, large_test, gain: float = 2.0,

@@ -39,7 +39,7 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "waves": {
         "smoke": {"n_points": 200, "kan_steps": 40, "mlp_steps": 100, "repeats": 2, "record_every": 10},
-        "default": {"n_points": 200, "kan_steps": 3000, "mlp_steps": 4000, "repeats": 2, "record_every": 100},
+        "default": {"n_points": 200, "kan_steps": 3000, "mlp_steps": 6000, "repeats": 2, "record_every": 100},
         "paper": {"n_points": 200, "kan_steps": 8000, "mlp_steps": 80000, "repeats": 10, "record_every": 100},
     },
     "poisson": {  # KAN: steps_per_grid at grid 20, then as many at grid 40; the MLP trains as long

@@ -39,6 +39,19 @@ def test_extensions_lower_test_error_in_two_dimensions(s):
         assert not claims.extensions_raise_test_error(rmse(model, 2, s, "test"), 100, model)
 
 
+@pytest.mark.parametrize("d,s", ALL_FIELDS)
+@pytest.mark.parametrize("model", ["kan3", "kan4"])
+def test_deep_kans_training_error_jumps_at_an_extension_on_every_field_of_the_authors(d, s, model):
+    claims.extension_spikes(rmse(model, d, s, "train"), 100, name=model).require()
+
+
+def test_extension_spikes_can_fail():
+    # the authors' depth-2 KAN on the roughest 2D field rises by at most 1.01x at any extension
+    assert not claims.extension_spikes(rmse("kan2", 2, 0.125, "train"), 100, name="kan2")
+    # ... and away from the extensions a deep KAN's curve shows no such jump (boundaries shifted by half a stage)
+    assert not claims.extension_spikes(rmse("kan3", 3, 0.125, "train")[50:450], 100, name="kan3")
+
+
 @pytest.mark.parametrize("s", [0.125, 0.25])
 def test_more_data_cures_overfitting_in_the_authors_runs(s):
     claims.more_data_cures_overfitting(rmse("kan3", 3, s, "test"), rmse("kan3", 3, s, "train", "overfit"),
@@ -84,6 +97,8 @@ def test_final_skips_a_divergence_and_rejects_empty_curves():
         claims.final([np.nan])
     with pytest.raises(ValueError, match="steps_per_grid"):
         claims.extensions_raise_test_error([1.0, 2.0], 5)
+    with pytest.raises(ValueError, match="steps_per_grid"):
+        claims.extension_spikes([1.0, 2.0], 0)
 
 
 def test_reference_units_and_provenance():
@@ -102,3 +117,46 @@ def test_reference_units_and_provenance():
         reference.grf("kan3", 5, 0.125, "train")
     with pytest.raises(ValueError, match="step must be in 1..200"):
         series.at_step(0, "MSE")
+
+
+# ---- Figures 1-2: first iterations at which each frequency is learned (the authors published only heatmaps)
+
+STAIRCASE = [500, 2300, 4000, 4600, 7200, 8000] + [np.inf] * 4      # our MLP W256 D10 after 12,000 Adam steps
+TOGETHER = [800, 1100, 800, 1200, 1200, 1200, 1300, 1000, 900, 1000]   # our KAN W10 D3 G40 after 3,000
+
+
+def test_order_agreement_and_spread_on_known_orders():
+    assert claims.order_agreement(STAIRCASE) == 1.0
+    assert claims.order_agreement(STAIRCASE[::-1]) == 0.0
+    assert claims.order_agreement([np.inf] * 10) != claims.order_agreement([np.inf] * 10)   # NaN: nothing to order
+    # all at once: every pair ties and counts as in order; the spread is what tells them apart
+    assert claims.order_agreement([100] * 10) == 1.0 and claims.learning_spread([100] * 10, 3000) == 0
+    assert claims.learning_spread(STAIRCASE, 12000) == 12000 - 500      # a lower bound: four never learned
+    assert claims.learning_spread(TOGETHER, 3000) == 500
+    assert claims.learning_spread([np.inf] * 10, 3000) == np.inf
+
+
+def test_low_to_high_needs_three_learned_frequencies():
+    claims.learns_low_to_high(STAIRCASE).require()
+    only_lowest = [500] + [np.inf] * 9          # order agreement 1, but no order shown
+    assert claims.order_agreement(only_lowest) == 1.0
+    assert not claims.learns_low_to_high(only_lowest)
+    assert not claims.learns_low_to_high(TOGETHER)                      # 0.6 of the pairs in order
+    swapped = list(STAIRCASE)
+    swapped[0], swapped[3] = swapped[3], swapped[0]
+    assert not claims.learns_low_to_high(swapped)
+
+
+def test_kans_learn_all_and_closer_together():
+    claims.learns_all(TOGETHER).require()
+    assert not claims.learns_all(STAIRCASE)
+    claims.learns_closer_together([TOGETHER], 3000, [STAIRCASE], 12000).require()
+    assert not claims.learns_closer_together([STAIRCASE], 12000, [TOGETHER], 3000)
+    assert not claims.learns_closer_together([[np.inf] * 10], 3000, [STAIRCASE], 12000)   # a KAN that learned none
+
+
+def test_first_iterations_are_checked():
+    with pytest.raises(ValueError, match="first iterations"):
+        claims.order_agreement([[1.0, 2.0]])
+    with pytest.raises(ValueError, match="first iterations"):
+        claims.learns_all([1.0, np.nan])
