@@ -11,6 +11,10 @@ TORCH_SPEC  ?= torch==2.13.0
 EXTRAS      ?= notebooks,cluster,test
 SCALE       ?= default
 TIMEOUT     ?= 7200
+# make lab: where JupyterLab listens, and its token (unset: a random one, printed in the URL; none: no token)
+LAB_IP      ?= 127.0.0.1
+LAB_PORT    ?= 8888
+LAB_TOKEN   ?=
 
 NB_DIR      ?= notebooks
 # default: the committed figures/ and a local cache; paper: figures/paper/ and the committed results archive
@@ -34,6 +38,7 @@ export PYTHONHASHSEED := 0
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 	@echo "  variables: SCALE=smoke|default|paper (now $(SCALE)), TORCH_SPEC=$(TORCH_SPEC), PYTHON=$(PYTHON)"
+	@echo "  make lab: LAB_IP=$(LAB_IP) LAB_PORT=$(LAB_PORT) LAB_TOKEN=<token>|none (unset: random), SCALE for the notebooks"
 
 venv: $(INSTALLED) ## Create .venv and install kanpaper with everything it needs
 
@@ -60,7 +65,7 @@ $(RUN_DIR)/%.ok: $(NB_DIR)/%.ipynb $(PACKAGE) $(INSTALLED)
 	    --figures-dir $(FIGURES_DIR) --cache-dir $(CACHE_DIR) --timeout $(TIMEOUT) $<
 	@touch $@
 
-PYTEST      := KANPAPER_SCALE=smoke KANPAPER_FIGURES=$(CURDIR)/build/test-figures KANPAPER_CACHE=$(CURDIR)/build/test-cache \
+PYTEST      := KANPAPER_SCALE=smoke KANPAPER_PROGRESS=lines KANPAPER_FIGURES=$(CURDIR)/build/test-figures KANPAPER_CACHE=$(CURDIR)/build/test-cache \
                $(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg \
                -p no:cacheprovider
 # Tests whose numbers depend on rounding: rerun on other CPUs' code paths and on one thread.
@@ -77,14 +82,18 @@ test: $(INSTALLED) ## Unit tests and every notebook (nbval, SCALE=smoke), then t
 bench: $(INSTALLED) ## Speed benchmark against pykan 0.2.5 (prints a table)
 	$(BIN)/python benchmarks/bench_engine.py
 
-refresh-notebooks: $(INSTALLED) ## Re-execute notebooks in place at SCALE (stored outputs readers see)
+refresh-notebooks: $(INSTALLED) ## Re-execute notebooks in place at SCALE (stored outputs readers see), then tidy them
 	for nb in $(NOTEBOOKS); do \
-	    KANPAPER_SCALE=$(SCALE) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	    KANPAPER_SCALE=$(SCALE) KANPAPER_PROGRESS=lines $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	        --ExecutePreprocessor.timeout=$(TIMEOUT) --ExecutePreprocessor.kernel_name=python3 "$$nb"; \
 	done
+	$(BIN)/python -m kanpaper.run_notebooks --clean $(NOTEBOOKS)
 
-lab: $(INSTALLED) ## Open JupyterLab on notebooks/
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+lab: $(INSTALLED) ## JupyterLab on the repository, opened at notebooks/ (headless; as root too)
+	KANPAPER_SCALE=$(SCALE) $(BIN)/jupyter lab --no-browser --ServerApp.root_dir="$(CURDIR)" \
+	    --ServerApp.ip=$(LAB_IP) --ServerApp.port=$(LAB_PORT) --LabApp.default_url=/lab/tree/notebooks \
+	    $(if $(LAB_TOKEN),--IdentityProvider.token="$(patsubst none,,$(LAB_TOKEN))") \
+	    $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean: ## Remove executed notebooks, caches and test outputs (keeps .venv and figures/)
 	rm -rf build .pytest_cache

@@ -17,8 +17,8 @@ import numpy as np
 
 __all__ = ["Verdict", "final", "order_agreement", "learning_spread", "learns_low_to_high", "learns_all",
            "learns_closer_together", "kan_trains_below_mlp", "kan_overfits", "mlp_generalises",
-           "extensions_raise_test_error", "extension_spikes", "more_data_cures_overfitting", "ignored_high_frequency_mse",
-           "captures_high_frequency", "misses_high_frequency", "h1_advantage"]
+           "extensions_raise_test_error", "extension_spikes", "more_data_cures_overfitting",
+           "ignored_high_frequency_mse", "captures_high_frequency", "misses_high_frequency", "h1_advantage"]
 
 
 @dataclass(frozen=True)

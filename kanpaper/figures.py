@@ -16,8 +16,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 from matplotlib.colors import ListedColormap
+from matplotlib.ticker import LogFormatterSciNotation, LogLocator, NullFormatter
 
-__all__ = ["STYLE", "style", "use_style", "save_figure", "heatmap_colormap", "plot_frequency_heatmap"]
+__all__ = ["STYLE", "style", "use_style", "save_figure", "tidy_log_axes", "heatmap_colormap",
+           "plot_frequency_heatmap"]
 
 STYLE = Path(__file__).with_name("kanpaper.mplstyle")
 
@@ -47,11 +49,14 @@ def save_figure(fig: plt.Figure, name: str, directory: str | os.PathLike) -> lis
         name: file stem, letters, digits, ``-`` and ``_`` only.
         directory: created if missing.
 
+    Log axes are tidied first (:func:`tidy_log_axes`).
+
     Returns:
         The two paths written.
     """
     if not name or not all(c.isalnum() or c in "-_" for c in name):
         raise ValueError(f"figure name must be a non-empty file stem of letters, digits, '-' or '_', got {name!r}")
+    tidy_log_axes(fig)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -62,9 +67,25 @@ def save_figure(fig: plt.Figure, name: str, directory: str | os.PathLike) -> lis
     return paths
 
 
+def tidy_log_axes(fig: plt.Figure) -> None:
+    """Readable log axes: no labels on minor ticks (matplotlib labels them when an axis spans under about two
+    decades, and they collide), and on such short axes major ticks at 1, 2 and 5 times the powers of ten."""
+    for ax in fig.axes:
+        for axis, limits in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+            if axis.get_scale() != "log":
+                continue
+            low, high = sorted(limits)
+            if low > 0 and np.log10(high / low) < 2:
+                axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+                every_tick = dict(labelOnlyBase=False, minor_thresholds=(np.inf, np.inf))
+                axis.set_major_formatter(LogFormatterSciNotation(**every_tick))
+            axis.set_minor_formatter(NullFormatter())
+
+
 def heatmap_colormap() -> ListedColormap:
-    """The paper's colour map: seaborn ``cubehelix_palette(8, start=.5, rot=-.75, reverse=True)``."""
-    return ListedColormap(sns.cubehelix_palette(8, start=0.5, rot=-0.75, reverse=True))
+    """The paper's colour map, continuous (256 levels) as the authors drew it: seaborn
+    ``cubehelix_palette(8, start=.5, rot=-.75, reverse=True, as_cmap=True)`` (with ``as_cmap`` the 8 is ignored)."""
+    return sns.cubehelix_palette(8, start=0.5, rot=-0.75, reverse=True, as_cmap=True)
 
 
 def plot_frequency_heatmap(ax: plt.Axes, values: np.ndarray, steps: Sequence[int], frequencies: Sequence[int],

@@ -3,7 +3,9 @@
 A notebook's parameters cell holds ``scale``, ``figures_dir`` and ``cache_dir`` as ``None``; papermill
 (``make figures``) overrides them, and ``None`` falls back to the environment (``KANPAPER_SCALE``,
 ``KANPAPER_FIGURES``, ``KANPAPER_CACHE``: how ``make test`` and JupyterLab reach a notebook), then to the
-defaults below, so the scale has one home: :func:`kanpaper.scales.resolve_scale`.
+defaults below, so the scale has one home: :func:`kanpaper.scales.resolve_scale`. By default a notebook run
+interactively writes its figures to ``build/figures/<scale>/``: only ``make figures`` writes the committed
+``figures/``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from .scales import resolve_scale
 __all__ = ["Session", "setup", "ARCHIVE", "paper_archive"]
 
 FIGURES_ENV, CACHE_ENV = "KANPAPER_FIGURES", "KANPAPER_CACHE"
-DEFAULT_FIGURES, DEFAULT_CACHE = "../figures", "../.cache/results"     # relative to notebooks/
+DEFAULT_FIGURES, DEFAULT_CACHE = "../build/figures/{scale}", "../.cache/results"     # relative to notebooks/
 ARCHIVE = Path(__file__).resolve().parents[1] / "results" / "paper"    # the committed paper-scale runs
 
 
@@ -69,7 +71,7 @@ def setup(scale: str | None = None, figures_dir: str | None = None, cache_dir: s
     """
     scale = resolve_scale(scale)
     session = Session(scale, budget(experiment, scale) if experiment else {},
-                      Path(figures_dir or os.environ.get(FIGURES_ENV, DEFAULT_FIGURES)),
+                      Path(figures_dir or os.environ.get(FIGURES_ENV, DEFAULT_FIGURES.format(scale=scale))),
                       ResultsCache(cache_dir or os.environ.get(CACHE_ENV, DEFAULT_CACHE)))
     use_style()
     print(f"kanpaper {__version__}, scale {scale}" + (f": {session.budget}" if session.budget else ""))

@@ -3,7 +3,13 @@
 Each notebook runs in its own directory with the ``scale``, ``figures_dir`` and
 ``cache_dir`` parameters injected; the executed copy goes to ``--out-dir``. A
 failing notebook stops the run with exit status 1 and a message naming the
-notebook, the failing cell and the error.
+notebook, the failing cell and the error. Runs report one line each
+(:mod:`kanpaper.progress`), and the kernel's start-up warnings are silenced.
+
+``python -m kanpaper.run_notebooks --clean NB [NB ...]`` tidies stored notebooks in place (``make
+refresh-notebooks`` does it after executing them): no stderr or progress-widget output, no execution
+timestamps, and the kernel metadata this environment's kernel writes, so that opening a notebook in JupyterLab
+leaves it unmodified.
 """
 
 from __future__ import annotations
@@ -13,7 +19,11 @@ import os
 import sys
 from pathlib import Path
 
+from . import progress
 from .scales import SCALES
+
+KERNEL = "python3"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def run_notebook(notebook: Path, out_dir: Path, scale: str, figures_dir: Path, cache_dir: Path,
@@ -29,13 +39,37 @@ def run_notebook(notebook: Path, out_dir: Path, scale: str, figures_dir: Path, c
         "cache_dir": os.path.relpath(cache_dir.resolve(), here),
     }
     papermill.execute_notebook(str(notebook), str(out_dir / notebook.name), parameters=parameters,
-                               kernel_name="python3", cwd=str(here), execution_timeout=timeout,
-                               log_output=False, progress_bar=False)
+                               kernel_name=KERNEL, cwd=str(here), execution_timeout=timeout,
+                               log_output=False, progress_bar=False,
+                               extra_arguments=["--IPKernelApp.log_level=ERROR"])
+
+
+def clean_notebook(path: Path) -> int:
+    """Tidy a stored notebook in place (see the module docstring); returns the number of outputs removed."""
+    import nbformat
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    nb = nbformat.read(path, as_version=4)
+    spec = KernelSpecManager().get_kernel_spec(KERNEL)
+    nb.metadata["kernelspec"] = {"display_name": spec.display_name, "language": spec.language, "name": KERNEL}
+    nb.metadata.pop("widgets", None)
+    removed = 0
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        if cell.cell_type != "code":
+            continue
+        kept = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")
+                and WIDGET_VIEW not in o.get("data", {})]
+        removed += len(cell.outputs) - len(kept)
+        cell.outputs = kept
+    nbformat.write(nb, path)
+    return removed
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("--clean", action="store_true", help="tidy stored notebooks in place instead of running")
     parser.add_argument("--scale", choices=SCALES, default="default")
     parser.add_argument("--out-dir", type=Path, default=Path("build/executed"))
     parser.add_argument("--figures-dir", type=Path, default=Path("figures"))
@@ -44,10 +78,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from papermill.exceptions import PapermillExecutionError
 
+    os.environ.setdefault(progress.ENV_VAR, "lines")      # kernels inherit it: one line per finished run
+
     for notebook in args.notebooks:
         if not notebook.is_file():
             print(f"run_notebooks: no such notebook: {notebook}", file=sys.stderr)
             return 2
+        if args.clean:
+            print(f"run_notebooks: cleaned {notebook} ({clean_notebook(notebook)} outputs removed)")
+            continue
         print(f"run_notebooks: {notebook} (scale {args.scale})", flush=True)
         try:
             run_notebook(notebook, args.out_dir, args.scale, args.figures_dir, args.cache_dir, args.timeout)

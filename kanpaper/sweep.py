@@ -10,6 +10,7 @@ resumes where it stopped.
 from __future__ import annotations
 
 import os
+import time
 from functools import partial
 from typing import Any, Callable, Mapping, Sequence
 
@@ -17,6 +18,7 @@ import numpy as np
 import torch
 from joblib import Parallel, delayed
 
+from . import progress
 from .cache import ResultsCache
 
 __all__ = ["run_sweep", "run_mixed_sweep"]
@@ -36,7 +38,7 @@ def _run_one(fn: Callable[[Config], Mapping[str, Any]], config: Config,
 def run_sweep(fn: Callable[[Config], Mapping[str, Any]], configs: Sequence[Config], *,
               n_jobs: int | None = None, cache: ResultsCache | None = None,
               backend: str | None = None, threads_per_job: int | None = None,
-              verbose: int = 0) -> list[dict[str, np.ndarray]]:
+              show_progress: bool = False) -> list[dict[str, np.ndarray]]:
     """``[fn(c) for c in configs]``, in parallel, through the cache if given.
 
     Args:
@@ -50,6 +52,8 @@ def run_sweep(fn: Callable[[Config], Mapping[str, Any]], configs: Sequence[Confi
             ``n_jobs`` = cores: small KANs gain more from parallel runs than from
             threads). ``None`` leaves torch's default; ignored when ``n_jobs == 1``
             (runs then share this process).
+        show_progress: a bar over the finished runs (:mod:`kanpaper.progress`), for runs that report nothing
+            themselves (those in worker processes).
 
     Returns:
         The results in the order of ``configs``.
@@ -69,10 +73,13 @@ def run_sweep(fn: Callable[[Config], Mapping[str, Any]], configs: Sequence[Confi
         raise ValueError(f"threads_per_job must be >= 1 or None, got {threads_per_job}")
     threads = threads_per_job if n_jobs != 1 else None
     if missing:
-        computed = Parallel(n_jobs=n_jobs, backend=backend, verbose=verbose)(
+        start = time.perf_counter()
+        computed = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator")(
             delayed(_run_one)(fn, configs[i], cache_dir, threads) for i in missing)
-        for i, result in zip(missing, computed):
+        for i, result in zip(missing, progress.bar(computed, total=len(missing), desc="parallel runs",
+                                                   enabled=show_progress)):
             found[i] = result
+        progress.report(f"{len(missing)} runs in parallel: {time.perf_counter() - start:.1f} s", show_progress)
     return found
 
 
@@ -98,7 +105,7 @@ def run_mixed_sweep(fn: Callable[..., Mapping[str, Any]], configs: Sequence[Conf
             parallel = parallel and missing > 1
         jobs = workers if parallel else 1
         runs = run_sweep(partial(fn, progress=not parallel), [configs[i] for i in index], cache=cache,
-                         n_jobs=jobs, threads_per_job=1 if parallel else None, verbose=10 if parallel else 0)
+                         n_jobs=jobs, threads_per_job=1 if parallel else None, show_progress=parallel)
         for i, run in zip(index, runs):
             results[i] = run
     return results

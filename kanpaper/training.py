@@ -21,8 +21,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 from torch import Tensor, nn
-from tqdm import tqdm
-
+from . import progress as progress_report
 from .ensemble import Ensemble
 from .pykan_compat import pykan_lbfgs
 
@@ -179,7 +178,7 @@ def train(model: nn.Module, loss_fn: Callable[[nn.Module], Tensor], steps: int, 
         metrics_fn: model -> {name: value or (R,)} after every step.
         record_fn: model -> {name: array}, called before steps ``0, R, 2R, ...``
             (``record_every = R``) and after the last step.
-        progress: show a progress bar.
+        progress: report progress (:mod:`kanpaper.progress`: a bar, or one line when done).
 
     Returns:
         :class:`TrainResult`. A run whose objective turns NaN/inf stops there (for an
@@ -218,7 +217,7 @@ def train(model: nn.Module, loss_fn: Callable[[nn.Module], Tensor], steps: int, 
                 records.setdefault(name, []).append(_numpy(value))
 
     start = time.perf_counter()
-    bar = tqdm(range(steps), desc=desc, disable=not progress, leave=False, mininterval=1.0)
+    bar = progress_report.bar(range(steps), desc=desc, enabled=progress)
     done = 0
     for step in bar:
         if schedule is not None:
@@ -260,5 +259,9 @@ def train(model: nn.Module, loss_fn: Callable[[nn.Module], Tensor], steps: int, 
     bar.close()
     if record_fn is not None and (not record_steps or record_steps[-1] != done):
         record(done)
+    seconds = time.perf_counter() - start
+    finite = np.atleast_1d(losses[done - 1])[np.isfinite(np.atleast_1d(losses[done - 1]))] if done else []
+    last = f", final loss {np.mean(finite):.3e}" if len(finite) else ""
+    progress_report.report(f"{desc or 'training'}: {done} steps in {seconds:.1f} s{last}", progress)
     return TrainResult(losses, metrics, {k: np.stack(v) for k, v in records.items()},
-                       np.asarray(record_steps), diverged_at, time.perf_counter() - start)
+                       np.asarray(record_steps), diverged_at, seconds)

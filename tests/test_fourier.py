@@ -68,7 +68,9 @@ def test_heatmap_uses_fixed_scale_and_paper_colormap():
     values = np.linspace(0, 1, 30).reshape(3, 10)
     image = figures.plot_frequency_heatmap(ax, values, [0, 100, 200], WAVE_FREQUENCIES, title="t")
     assert image.get_clim() == (0.0, 1.0)
-    assert image.cmap.N == 8
+    assert image.cmap.N == 256                         # continuous, as the authors' seaborn map, not 8 bands
+    low, high = image.cmap(0.0), image.cmap(1.0)
+    assert sum(low[:3]) < 1.0 and sum(high[:3]) > 2.0    # reversed cubehelix: dark at 0, light at 1 (learned)
     assert ax.get_ylim()[0] < ax.get_ylim()[1]          # iteration 0 at the bottom
     with pytest.raises(ValueError, match="len"):
         figures.plot_frequency_heatmap(ax, values, [0, 1], WAVE_FREQUENCIES)

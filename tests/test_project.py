@@ -12,6 +12,7 @@ import nbformat
 import pytest
 import yaml
 
+from kanpaper import run_notebooks
 from kanpaper.figures import save_figure, style
 from kanpaper.scales import SCALES, resolve_scale
 
@@ -58,6 +59,44 @@ def test_notebooks_are_clean_for_nbval():
                 assert cell.execution_count is not None, f"{path.name}: checked cell was never run"
 
 
+def test_stored_notebooks_are_as_jupyterlab_saves_them():
+    # opening a notebook must not modify it: the kernel metadata is what this environment's kernel writes, and
+    # nothing a run leaves behind (stderr, progress widgets, timestamps) is stored
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    display_name = KernelSpecManager().get_kernel_spec("python3").display_name
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        assert nb.metadata["kernelspec"]["display_name"] == display_name, \
+            f"{path.name}: kernel {nb.metadata['kernelspec']['display_name']!r}, the venv's is {display_name!r}"
+        assert "widgets" not in nb.metadata, path.name
+        for i, cell in enumerate(nb.cells):
+            assert "execution" not in cell.metadata, f"{path.name} cell {i}: execution timestamps stored"
+            for output in cell.get("outputs", []):
+                assert output.get("name") != "stderr", f"{path.name} cell {i}: stderr output stored"
+                assert run_notebooks.WIDGET_VIEW not in output.get("data", {}), f"{path.name} cell {i}: a widget"
+
+
+def test_clean_notebook_removes_what_runs_leave_behind(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["widgets"] = {"state": {}}
+    cell = nbformat.v4.new_code_cell("print(1)")
+    cell.metadata["execution"] = {"iopub.status.busy": "2026-01-01T00:00:00"}
+    cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text="progress\n"),
+                    nbformat.v4.new_output("display_data", data={run_notebooks.WIDGET_VIEW: {"model_id": "x"},
+                                                                 "text/plain": "HBox()"}),
+                    nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    nb.cells = [cell]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    assert run_notebooks.clean_notebook(path) == 2
+    cleaned = nbformat.read(path, as_version=4)
+    assert [o.get("text") for o in cleaned.cells[0].outputs] == ["1\n"]
+    assert "execution" not in cleaned.cells[0].metadata and "widgets" not in cleaned.metadata
+    assert cleaned.metadata["kernelspec"]["name"] == "python3"
+
+
 def test_scales():
     assert resolve_scale("Smoke") == "smoke" and SCALES == ("smoke", "default", "paper")
     with pytest.raises(ValueError, match="unknown scale 'huge'; allowed: 'smoke', 'default', 'paper'"):
@@ -93,6 +132,23 @@ def test_figures_are_deterministic(tmp_path):
         save_figure(plt.figure(), "../escape", tmp_path)
 
 
+def test_short_log_axes_get_readable_ticks(tmp_path):
+    import matplotlib.pyplot as plt
+
+    with style():
+        fig, (short, long) = plt.subplots(1, 2)
+        short.semilogy([1, 2], [120.0, 900.0])          # under one decade: matplotlib would label minor ticks
+        long.semilogy([1, 2], [1e-6, 1e2])
+        save_figure(fig, "ticks", tmp_path)
+        minor = [t.get_text() for t in short.yaxis.get_minorticklabels() if t.get_text()]
+        major = [t.get_text() for t in short.yaxis.get_majorticklabels()
+                 if t.get_text() and 120 <= t.get_position()[1] <= 900]
+        long_minor = [t.get_text() for t in long.yaxis.get_minorticklabels() if t.get_text()]
+        plt.close(fig)
+    assert minor == [] and long_minor == [], f"minor tick labels {minor}, {long_minor}; required none"
+    assert len(major) >= 2, f"major tick labels within [120, 900]: {major}; required at least two (200, 500)"
+
+
 def _notebook(path: Path, body: str) -> None:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -116,6 +172,7 @@ def test_make_figures_fails_on_a_failing_notebook_and_resumes(tmp_path):
         assert done.returncode != 0
         assert "01_fail.ipynb" in done.stderr and "ValueError: boom" in done.stderr
         assert "cell" in done.stderr
+        assert "without encryption" not in done.stderr      # the kernel's start-up warning is silenced
     # the finished notebook ran once, at the requested scale; the failing one was retried
     assert log.read_text().splitlines() == ["ok smoke", "fail", "fail"]
     assert (tmp_path / "run" / "00_ok.ok").exists() and not (tmp_path / "run" / "01_fail.ok").exists()

@@ -228,3 +228,20 @@ def test_fit_with_grid_updates_and_refine_follows_pykan_to_its_own_rounding_spre
     # the yardstick can fail: without the grid updates the run leaves the spread
     wrong = np.abs(our_curve(copy.deepcopy(start), GridSchedule.pykan(x, [5, 10], 10, update_grid=False)) - theirs)
     assert (wrong / theirs > 10 * spread + 1e-13).any()
+
+
+def test_progress_modes_report_one_line_or_nothing(monkeypatch, capsys):
+    from kanpaper import progress
+
+    x = torch.linspace(-1, 1, 20, dtype=torch.float64)[:, None]
+    loss = regression_loss(x, torch.sin(3 * x))
+    monkeypatch.setenv(progress.ENV_VAR, "lines")
+    train(MLP.uniform(1, 1, 8, 2), loss, 3, desc="demo")
+    out, err = capsys.readouterr()
+    assert out.startswith("demo: 3 steps in ") and "final loss" in out and out.count("\n") == 1 and err == ""
+    monkeypatch.setenv(progress.ENV_VAR, "off")
+    train(MLP.uniform(1, 1, 8, 2), loss, 3, desc="demo")
+    assert capsys.readouterr() == ("", "")
+    monkeypatch.setenv(progress.ENV_VAR, "loud")
+    with pytest.raises(ValueError, match="KANPAPER_PROGRESS 'loud'; allowed: 'bar', 'lines', 'off'"):
+        train(MLP.uniform(1, 1, 8, 2), loss, 3)
