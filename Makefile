@@ -33,7 +33,7 @@ STAMPS      := $(patsubst $(NB_DIR)/%.ipynb,$(RUN_DIR)/%.ok,$(NOTEBOOKS))
 export JUPYTER_PREFER_ENV_PATH := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help venv figures test unit notebooks-check lab bench refresh-notebooks clean
+.PHONY: help venv figures test browser-test lab bench refresh-notebooks clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -72,12 +72,17 @@ PYTEST      := KANPAPER_SCALE=smoke KANPAPER_PROGRESS=lines KANPAPER_FIGURES=$(C
 NUMERICS    := tests/test_conversions.py tests/test_kernels.py tests/test_splines.py tests/test_hessian.py \
                $(wildcard $(NB_DIR)/0[1-4]_*.ipynb)
 
-test: $(INSTALLED) ## Unit tests and every notebook (nbval, SCALE=smoke), then the numerics on other CPU paths
+test: $(INSTALLED) ## Unit tests, every notebook (nbval, SCALE=smoke), the numerics on other CPU paths, a browser check
 	$(PYTEST) tests notebooks
 	@echo "== numerics with PyTorch and MKL dispatch forced down to baseline x86-64 (SSE4.2, no AVX)"
 	ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=SSE4_2 $(PYTEST) -q $(NUMERICS)
 	@echo "== numerics on one thread"
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PYTEST) -q $(NUMERICS)
+	@echo "== notebooks 01 and 03 in JupyterLab in headless chromium"
+	$(BIN)/python scripts/check_lab_in_browser.py
+
+browser-test: $(INSTALLED) ## Run notebooks 01 and 03 in JupyterLab in headless chromium (skips, saying so, without it)
+	$(BIN)/python scripts/check_lab_in_browser.py
 
 bench: $(INSTALLED) ## Speed benchmark against pykan 0.2.5 (prints a table)
 	$(BIN)/python benchmarks/bench_engine.py

@@ -182,3 +182,13 @@ def test_run_notebooks_rejects_unknown_scale():
     done = subprocess.run([sys.executable, "-m", "kanpaper.run_notebooks", "--scale", "huge", "x.ipynb"],
                           capture_output=True, text=True)
     assert done.returncode == 2 and "invalid choice: 'huge'" in done.stderr
+
+
+def test_browser_check_says_when_it_skips():
+    script = ROOT / "scripts" / "check_lab_in_browser.py"
+    env = {k: v for k, v in os.environ.items() if k != "CHROMIUM"} | {"PATH": "/nonexistent"}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0 and "browser check SKIPPED: no chromium" in done.stdout, done.stdout + done.stderr
+    done = subprocess.run([sys.executable, str(script), "--require-browser"], capture_output=True, text=True,
+                          env=env, timeout=60)
+    assert done.returncode == 1 and "SKIPPED" in done.stdout
