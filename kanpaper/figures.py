@@ -69,15 +69,21 @@ def save_figure(fig: plt.Figure, name: str, directory: str | os.PathLike) -> lis
 
 def tidy_log_axes(fig: plt.Figure) -> None:
     """Readable log axes: no labels on minor ticks (matplotlib labels them when an axis spans under about two
-    decades, and they collide), and on such short axes major ticks at 1, 2 and 5 times the powers of ten."""
+    decades, and they collide); on such short axes labelled major ticks at 1, 2 and 5 times the powers of ten, or
+    at every integer multiple where that leaves fewer than two in view."""
+    every_tick = dict(labelOnlyBase=False, minor_thresholds=(np.inf, np.inf))
     for ax in fig.axes:
         for axis, limits in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
             if axis.get_scale() != "log":
                 continue
             low, high = sorted(limits)
             if low > 0 and np.log10(high / low) < 2:
-                axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-                every_tick = dict(labelOnlyBase=False, minor_thresholds=(np.inf, np.inf))
+                for subs in ((1.0, 2.0, 5.0), np.arange(1.0, 10.0)):
+                    locator = LogLocator(base=10, subs=subs)
+                    ticks = locator.tick_values(low, high)
+                    if ((ticks >= low) & (ticks <= high)).sum() >= 2:
+                        break
+                axis.set_major_locator(locator)
                 axis.set_major_formatter(LogFormatterSciNotation(**every_tick))
             axis.set_minor_formatter(NullFormatter())
 
