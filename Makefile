@@ -90,6 +90,7 @@ bench: $(INSTALLED) ## Speed benchmark against pykan 0.2.5 (prints a table)
 refresh-notebooks: $(INSTALLED) ## Re-execute notebooks in place at SCALE (stored outputs readers see), then tidy them
 	for nb in $(NOTEBOOKS); do \
 	    KANPAPER_SCALE=$(SCALE) KANPAPER_PROGRESS=lines $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	        --ExecutePreprocessor.extra_arguments=--IPKernelApp.log_level=ERROR \
 	        --ExecutePreprocessor.timeout=$(TIMEOUT) --ExecutePreprocessor.kernel_name=python3 "$$nb"; \
 	done
 	$(BIN)/python -m kanpaper.run_notebooks --clean $(NOTEBOOKS)
