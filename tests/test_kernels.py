@@ -203,13 +203,12 @@ def test_without_a_build_the_layer_falls_back_with_a_warning(monkeypatch, gen):
 
 
 IMPORT_SCRIPT = """
-import time
-started = time.perf_counter()
+import sys
 import torch
 from kanpaper import KAN, kernels
 model = KAN([2, 5, 1], grid_size=10, seed=0)
 y = model(torch.rand(100, 2, dtype=torch.float64))
-print(kernels.available(), kernels._extension().__name__, round(time.perf_counter() - started, 2))
+print(kernels.available(), kernels._extension().__name__, "torch.utils.cpp_extension" in sys.modules)
 """
 
 
@@ -218,21 +217,21 @@ def _import_in_fresh_process(tmp_path, **env):
     environment = {**os.environ, "TORCH_EXTENSIONS_DIR": str(extensions), **env}
     done = subprocess.run([sys.executable, "-c", IMPORT_SCRIPT], env=environment, capture_output=True, text=True,
                           timeout=60, check=True)
-    available, module, seconds = done.stdout.split()
+    available, module, builder = done.stdout.split()
     assert not extensions.exists(), f"importing kanpaper touched a build directory: {list(extensions.rglob('*'))}"
-    return available == "True", module, float(seconds)
+    assert builder == "False", "importing kanpaper and running a KAN loaded torch's C++ extension builder"
+    return available == "True", module
 
 
 @needs_kernels
 def test_import_loads_the_installed_kernels_without_compiling(tmp_path):
-    available, module, seconds = _import_in_fresh_process(tmp_path)
+    available, module = _import_in_fresh_process(tmp_path)
     assert available and module == f"kanpaper._kernels_{kernels.variant()}"
-    assert seconds < 5, f"import and first forward took {seconds:.1f} s, required < 5 s (no compilation)"
 
 
 @needs_kernels
 def test_a_cpu_without_avx512_gets_the_portable_build(tmp_path):
-    available, module, _ = _import_in_fresh_process(tmp_path, ATEN_CPU_CAPABILITY="default")
+    available, module = _import_in_fresh_process(tmp_path, ATEN_CPU_CAPABILITY="default")
     assert available and module == "kanpaper._kernels_default"
 
 
@@ -245,8 +244,9 @@ def test_an_import_killed_midway_leaves_nothing_behind(tmp_path):
         time.sleep(delay)
         victim.kill()
         victim.wait(timeout=30)
-    available, _, seconds = _import_in_fresh_process(tmp_path)
-    assert available == kernels.available() and seconds < 5, f"import after a killed one took {seconds:.1f} s"
+    # a lock left behind would make this import wait: _import_in_fresh_process allows it 60 s, far above an import
+    available, _ = _import_in_fresh_process(tmp_path)
+    assert available == kernels.available()
 
 
 def test_disabled_restores_the_previous_setting():
