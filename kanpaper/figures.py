@@ -70,11 +70,12 @@ def save_figure(fig: plt.Figure, name: str, directory: str | os.PathLike) -> lis
 def tidy_log_axes(fig: plt.Figure) -> None:
     """Readable log axes: no labels on minor ticks (matplotlib labels them when an axis spans under about two
     decades, and they collide); on such short axes labelled major ticks at 1, 2 and 5 times the powers of ten, or
-    at every integer multiple where that leaves fewer than two in view."""
+    at every integer multiple where that leaves fewer than two in view. Axes whose ticks a figure set itself
+    (``set_xticks``: a fixed locator) keep them."""
     every_tick = dict(labelOnlyBase=False, minor_thresholds=(np.inf, np.inf))
     for ax in fig.axes:
         for axis, limits in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
-            if axis.get_scale() != "log":
+            if axis.get_scale() != "log" or not isinstance(axis.get_major_locator(), LogLocator):
                 continue
             low, high = sorted(limits)
             if low > 0 and np.log10(high / low) < 2:

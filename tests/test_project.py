@@ -136,7 +136,9 @@ def test_short_log_axes_get_readable_ticks(tmp_path):
     import matplotlib.pyplot as plt
 
     with style():
-        fig, (short, long, shorter) = plt.subplots(1, 3)
+        fig, (short, long, shorter, fixed) = plt.subplots(1, 4)
+        fixed.semilogx([5, 40], [0, 1])
+        fixed.set_xticks([5, 10, 20, 40], ["5", "10", "20", "40"])     # ticks a figure sets are kept
         short.semilogy([1, 2], [120.0, 900.0])          # under one decade: matplotlib would label minor ticks
         long.semilogy([1, 2], [1e-6, 1e2])
         shorter.semilogy([1, 2], [0.52, 1.09])          # 1, 2, 5 x 10^k leave one tick in view: every integer
@@ -147,10 +149,12 @@ def test_short_log_axes_get_readable_ticks(tmp_path):
         major = [t.get_text() for t in short.yaxis.get_majorticklabels()
                  if t.get_text() and 120 <= t.get_position()[1] <= 900]
         long_minor = [t.get_text() for t in long.yaxis.get_minorticklabels() if t.get_text()]
+        kept = [t.get_text() for t in fixed.xaxis.get_majorticklabels()]
         plt.close(fig)
     assert minor == [] and long_minor == [], f"minor tick labels {minor}, {long_minor}; required none"
     assert len(major) >= 2, f"major tick labels within [120, 900]: {major}; required at least two (200, 500)"
     assert len(in_view) >= 2, f"major tick labels within [0.52, 1.09]: {in_view}; required at least two"
+    assert kept == ["5", "10", "20", "40"], f"ticks set by the figure became {kept}"
 
 
 def _notebook(path: Path, body: str) -> None:
