@@ -21,6 +21,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 from torch import Tensor, nn
+
 from . import progress as progress_report
 from .ensemble import Ensemble
 from .pykan_compat import pykan_lbfgs
@@ -260,8 +261,9 @@ def train(model: nn.Module, loss_fn: Callable[[nn.Module], Tensor], steps: int, 
     if record_fn is not None and (not record_steps or record_steps[-1] != done):
         record(done)
     seconds = time.perf_counter() - start
-    finite = np.atleast_1d(losses[done - 1])[np.isfinite(np.atleast_1d(losses[done - 1]))] if done else []
-    last = f", final loss {np.mean(finite):.3e}" if len(finite) else ""
+    final_losses = np.atleast_1d(losses[done - 1]) if done else np.array([])
+    finite = final_losses[np.isfinite(final_losses)]
+    last = f", final loss {finite.mean():.3e}" if finite.size else ""
     progress_report.report(f"{desc or 'training'}: {done} steps in {seconds:.1f} s{last}", progress)
     return TrainResult(losses, metrics, {k: np.stack(v) for k, v in records.items()},
                        np.asarray(record_steps), diverged_at, seconds)
