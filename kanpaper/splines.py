@@ -34,6 +34,7 @@ __all__ = [
     "fit_coefficients",
     "refine_knots",
     "refine_coefficients",
+    "differentiate",
 ]
 
 
@@ -309,3 +310,27 @@ def refine_coefficients(knots: Tensor, coef: Tensor, new_knots: Tensor, k: int) 
     basis = dense_basis(points, knots, k)                                     # (n_points, n_in, G+k)
     values = torch.einsum("npm,pqm->npq", basis, coef)
     return fit_coefficients(points, values, new_knots, k, ridge=0.0)
+
+
+def differentiate(knots: Tensor, coef: Tensor, k: int) -> tuple[Tensor, Tensor]:
+    """The derivative of degree-k splines as degree-(k - 1) splines on the same interior knots.
+
+    ``d/dx sum_m c_m B_{m,k}(x) = sum_j c'_j B_{j,k-1}(x)`` with
+    ``c'_j = k (c_{j+1} - c_j) / (t_{j+k+1} - t_{j+1})``, exact on the grid domain ``[t_k, t_{G+k}]``
+    (the two end terms the formula leaves out live outside it). Apply m times for the m-th derivative.
+
+    Args:
+        knots: ``(n_in, G + 2k + 1)``; coef: ``(n_in, n_out, G + k)``; k >= 1.
+
+    Returns:
+        ``(knots', coef')``: ``(n_in, G + 2k - 1)`` (the outermost knot dropped each side) and
+        ``(n_in, n_out, G + k - 1)``.
+    """
+    _check_degree(k)
+    if k < 1:
+        raise ValueError("a degree-0 spline is piecewise constant: its derivative is not a spline of degree >= 0")
+    if coef.shape[-1] != knots.shape[1] - k - 1:
+        raise ValueError(f"coef has {coef.shape[-1]} coefficients per edge; knots {tuple(knots.shape)} "
+                         f"of degree {k} need {knots.shape[1] - k - 1}")
+    spans = (knots[:, k + 1: -1] - knots[:, 1: -k - 1]).unsqueeze(1)          # (n_in, 1, G + k - 1)
+    return knots[:, 1:-1], k * coef.diff(dim=-1) / spans

@@ -150,11 +150,13 @@ def test_short_log_axes_get_readable_ticks(tmp_path):
                  if t.get_text() and 120 <= t.get_position()[1] <= 900]
         long_minor = [t.get_text() for t in long.yaxis.get_minorticklabels() if t.get_text()]
         kept = [t.get_text() for t in fixed.xaxis.get_majorticklabels()]
+        fixed_minor = [t.get_text() for t in fixed.xaxis.get_minorticklabels() if t.get_text()]
         plt.close(fig)
     assert minor == [] and long_minor == [], f"minor tick labels {minor}, {long_minor}; required none"
     assert len(major) >= 2, f"major tick labels within [120, 900]: {major}; required at least two (200, 500)"
     assert len(in_view) >= 2, f"major tick labels within [0.52, 1.09]: {in_view}; required at least two"
     assert kept == ["5", "10", "20", "40"], f"ticks set by the figure became {kept}"
+    assert fixed_minor == [], f"minor tick labels beside the figure's own ticks: {fixed_minor}; required none"
 
 
 def _notebook(path: Path, body: str) -> None:

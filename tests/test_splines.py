@@ -136,3 +136,27 @@ def test_cardinal_matrix_is_partition_of_unity():
         m = splines.cardinal_pieces(k)
         # sum over bases of the polynomial pieces is the constant 1
         assert np.allclose(m.sum(axis=1), np.eye(k + 1)[0])
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4])
+def test_differentiate_matches_autograd_on_the_grid_domain(k, gen):
+    knots = random_knots(2, 7, k, gen)
+    coef = torch.randn(2, 3, knots.shape[1] - k - 1, generator=gen, dtype=torch.float64)
+    lo, hi = knots[:, k], knots[:, -k - 1]
+    x = (lo + (hi - lo) * torch.rand(300, 2, generator=gen, dtype=torch.float64)).requires_grad_()
+    values = torch.einsum("npm,pqm->npq", splines.dense_basis(x, knots, k, False), coef)
+    (slope,) = torch.autograd.grad(values.sum(), x)               # each input's splines summed over outputs
+    d_knots, d_coef = splines.differentiate(knots, coef, k)
+    derivative = torch.einsum("npm,pqm->npq", splines.dense_basis(x.detach(), d_knots, k - 1, False), d_coef)
+    scale = coef.abs().max() * k / knots.diff(dim=1).min()
+    assert d_knots.shape == (2, knots.shape[1] - 2) and d_coef.shape == (2, 3, coef.shape[-1] - 1)
+    # both sides are O(k) products of basis values (<= 1) and coefficient differences over knot gaps
+    assert torch.allclose(derivative.sum(-1), slope, atol=1e-12 * float(scale) * 3)
+
+
+def test_differentiate_rejects_degree_zero_and_mismatched_coefficients():
+    knots = splines.uniform_knots(1, 4, 2)
+    with pytest.raises(ValueError, match="degree-0"):
+        splines.differentiate(splines.uniform_knots(1, 4, 0), torch.zeros(1, 1, 4), 0)
+    with pytest.raises(ValueError, match="need 6"):
+        splines.differentiate(knots, torch.zeros(1, 1, 5), 2)
