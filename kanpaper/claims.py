@@ -18,7 +18,8 @@ import numpy as np
 __all__ = ["Verdict", "final", "order_agreement", "learning_spread", "learns_low_to_high", "learns_all",
            "learns_closer_together", "kan_trains_below_mlp", "kan_overfits", "mlp_generalises",
            "extensions_raise_test_error", "extension_spikes", "more_data_cures_overfitting",
-           "ignored_high_frequency_mse", "captures_high_frequency", "misses_high_frequency", "h1_advantage"]
+           "ignored_high_frequency_mse", "captures_high_frequency", "misses_high_frequency", "h1_advantage",
+           "error_rate_in_parameters", "more_accurate_with_fewer_parameters"]
 
 
 @dataclass(frozen=True)
@@ -211,3 +212,41 @@ def h1_advantage(kan_h1_mse, mlp_h1_mse, k: int, factor: float = 10.0) -> Verdic
     kan, mlp = final(kan_h1_mse), final(mlp_h1_mse)
     return Verdict(f"the KAN's derivative is more accurate than the MLP's at k = {k}", mlp >= factor * kan,
                    f"H1 MSE MLP {mlp:.2e} = {mlp / kan:.3g}x KAN {kan:.2e}", f"MLP >= {factor:g}x KAN")
+
+
+# ---- The abstract's consequence of Theorem 3.3: accuracy per parameter. ``params`` ``(n,)`` parameter counts,
+# ``errors`` ``(n,)`` the matching test errors (NaN: a diverged run, left out)
+
+def _pairs(params, errors) -> tuple[np.ndarray, np.ndarray]:
+    params, errors = np.asarray(params, dtype=np.float64), np.asarray(errors, dtype=np.float64)
+    if params.ndim != 1 or params.shape != errors.shape:
+        raise ValueError(f"expected matching (n,) parameter counts and errors, got {params.shape} and {errors.shape}")
+    keep = np.isfinite(errors) & (errors > 0)
+    return params[keep], errors[keep]
+
+
+def error_rate_in_parameters(params, errors, rate: float, name: str = "KAN") -> Verdict:
+    """The error falls at least like ``P^-rate``: the least-squares slope of log error against log P is
+    ``<= -rate`` (at least three finite points)."""
+    params, errors = _pairs(params, errors)
+    if params.size < 3:
+        return Verdict(f"{name}'s error falls like P^-{rate:g}", False, f"{params.size} finite points", ">= 3")
+    slope = float(np.polyfit(np.log(params), np.log(errors), 1)[0])
+    return Verdict(f"{name}'s error falls like P^-{rate:g} or faster", bool(slope <= -rate),
+                   f"slope {slope:.2f} over P = {params.min():.0f} ... {params.max():.0f}", f"<= {-rate:g}")
+
+
+def more_accurate_with_fewer_parameters(kan_params, kan_errors, mlp_params, mlp_errors,
+                                        factor: float = 10.0) -> Verdict:
+    """Some KAN has at most the parameters of the most accurate MLP and at most ``1/factor`` of its error."""
+    kan_params, kan_errors = _pairs(kan_params, kan_errors)
+    mlp_params, mlp_errors = _pairs(mlp_params, mlp_errors)
+    if kan_params.size == 0 or mlp_params.size == 0:
+        raise ValueError("need at least one finite KAN and one finite MLP error")
+    best = int(np.argmin(mlp_errors))
+    allowed = kan_params <= mlp_params[best]
+    kan = float(kan_errors[allowed].min()) if allowed.any() else np.inf
+    where = f"{kan_params[allowed][np.argmin(kan_errors[allowed])]:.0f}" if allowed.any() else "none"
+    return Verdict("a KAN beats the best MLP with no more parameters", bool(kan * factor <= mlp_errors[best]),
+                   f"best MLP {mlp_errors[best]:.2e} with {mlp_params[best]:.0f} parameters; best KAN within that "
+                   f"{kan:.2e} (with {where})", f"KAN <= MLP / {factor:g}")

@@ -18,7 +18,8 @@ __all__ = ["BUDGETS", "budget", "WAVES_LR", "FIGURE_1_MLPS", "FIGURE_1_KANS", "w
            "waves_config", "overview_configs", "figure_1_configs", "waves_sweep_configs",
            "GRID_EXTENSION_ARCHS", "GRID_EXTENSION_VARIANTS", "grid_extension_configs", "GRF_GRIDS",
            "GRF_MODELS", "grf_model", "grf_config", "figure_3_configs", "OVERFITTING_DIM", "overfitting_configs",
-           "FIGURE_5_GRIDS", "FIGURE_5_KAN", "FIGURE_5_MLP", "figure_5_configs"]
+           "FIGURE_5_GRIDS", "FIGURE_5_KAN", "FIGURE_5_MLP", "figure_5_configs", "EFFICIENCY_TARGET",
+           "EFFICIENCY_KAN", "EFFICIENCY_MLP_ACTIVATIONS", "efficiency_configs"]
 
 # experiment -> scale -> budget. ``paper`` is the authors' (their scripts and result files).
 BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
@@ -46,6 +47,14 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
         "smoke": {"n_points": 200, "steps_per_grid": 3, "ks": [2, 4, 8, 16, 32]},
         "default": {"n_points": 1000, "steps_per_grid": 25, "ks": [2, 4, 8, 16, 32]},
         "paper": {"n_points": 2000, "steps_per_grid": 100, "ks": [2, 4, 8, 16, 32]},
+    },
+    "efficiency": {  # not a figure of the paper (its abstract's claim): "paper" is a longer budget, not the authors'
+        "smoke": {"n_train": 200, "n_test": 200, "kan_grids": [3, 5, 10], "steps_per_grid": 5,
+                  "mlp_widths": [5, 10], "mlp_steps": 15},
+        "default": {"n_train": 1000, "n_test": 1000, "kan_grids": [3, 5, 10, 20, 50, 100], "steps_per_grid": 200,
+                    "mlp_widths": [5, 10, 20, 40], "mlp_steps": 1000},
+        "paper": {"n_train": 1000, "n_test": 1000, "kan_grids": [3, 5, 10, 20, 50, 100, 200], "steps_per_grid": 200,
+                  "mlp_widths": [5, 10, 20, 40, 80], "mlp_steps": 2000},
     },
     "grf": {  # fields: [d, sigma]; 5 grid stages (10 -> 50) of steps_per_grid L-BFGS steps
         "smoke": {"n_points": 400, "steps_per_grid": 2, "fields": [[3, 0.125], [2, 1.0]],
@@ -205,3 +214,25 @@ def figure_5_configs(loss: str = "ritz", scale: str | None = None) -> dict[tuple
     common = dict(n_points=cfg["n_points"], grids=FIGURE_5_GRIDS, steps_per_grid=cfg["steps_per_grid"], loss=loss)
     return {(name, k): dict(common, model=spec.as_dict(), k=k)
             for k in cfg["ks"] for name, spec in (("kan", FIGURE_5_KAN), ("mlp", FIGURE_5_MLP))}
+
+
+# ---- The abstract's consequence of Theorem 3.3: KANs against MLPs at equal parameter counts (not a figure of the
+# paper; Liu et al. 2024's target exp(sin(pi x) + y^2), a KAN [2, 1, 1] trained with grid extension as pykan does)
+
+EFFICIENCY_TARGET = "exp_sin_square"
+EFFICIENCY_KAN = ModelSpec.kan([2, 1, 1], 3, seed=1)
+EFFICIENCY_MLP_ACTIVATIONS = ("tanh", "relu3")
+
+
+def efficiency_configs(scale: str | None = None) -> dict[tuple, dict[str, Any]]:
+    """``{("kan", None): config, (activation, width): config}``: the KAN through the scale's grid stages and MLPs
+    ``[2, W, W, 1]`` of each activation and width."""
+    cfg = budget("efficiency", scale)
+    common = dict(target=EFFICIENCY_TARGET, n_train=cfg["n_train"], n_test=cfg["n_test"], seed=0)
+    kan = dict(common, model=EFFICIENCY_KAN.as_dict(), grids=cfg["kan_grids"], steps_per_grid=cfg["steps_per_grid"])
+    configs = {("kan", None): kan}
+    for activation in EFFICIENCY_MLP_ACTIVATIONS:
+        for width in cfg["mlp_widths"]:
+            model = ModelSpec.mlp([2, width, width, 1], activation)
+            configs[activation, width] = dict(common, model=model.as_dict(), steps=cfg["mlp_steps"])
+    return configs

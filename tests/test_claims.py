@@ -177,3 +177,22 @@ def test_first_iterations_are_checked():
         claims.order_agreement([[1.0, 2.0]])
     with pytest.raises(ValueError, match="first iterations"):
         claims.learns_all([1.0, np.nan])
+
+
+def test_error_rate_in_parameters_can_fail():
+    params = np.array([30.0, 60.0, 120.0, 240.0])
+    assert claims.error_rate_in_parameters(params, params ** -4.0, 3)
+    slow = claims.error_rate_in_parameters(params, params ** -1.0, 3)
+    assert not slow and "slope -1.00" in slow.measured
+    assert not claims.error_rate_in_parameters(params, [1e-2, np.nan, np.nan, 1e-6], 3)     # two finite points
+
+
+def test_more_accurate_with_fewer_parameters_can_fail():
+    kan_params, kan_errors = [24, 45, 165], [2e-2, 4e-4, 3e-6]
+    assert claims.more_accurate_with_fewer_parameters(kan_params, kan_errors, [51, 501, 1801], [1e-2, 4e-4, 3e-4])
+    # the best MLP is small: no KAN with as few parameters is ten times better
+    assert not claims.more_accurate_with_fewer_parameters(kan_params, kan_errors, [30, 501], [1e-4, 4e-4])
+    # a KAN ten times better exists, but only with more parameters than the best MLP
+    assert not claims.more_accurate_with_fewer_parameters(kan_params, kan_errors, [40, 501], [3e-5, 4e-4])
+    with pytest.raises(ValueError, match="matching"):
+        claims.more_accurate_with_fewer_parameters([1, 2], [1.0], [1], [1.0])
