@@ -19,7 +19,8 @@ __all__ = ["Verdict", "final", "order_agreement", "learning_spread", "learns_low
            "learns_closer_together", "kan_trains_below_mlp", "kan_overfits", "mlp_generalises",
            "extensions_raise_test_error", "extension_spikes", "more_data_cures_overfitting",
            "ignored_high_frequency_mse", "captures_high_frequency", "misses_high_frequency", "h1_advantage",
-           "error_rate_in_parameters", "more_accurate_with_fewer_parameters"]
+           "error_rate_in_parameters", "more_accurate_with_fewer_parameters", "deeper_fits_closer",
+           "error_rises_with_depth", "mlp_gains_with_dimension"]
 
 
 @dataclass(frozen=True)
@@ -250,3 +251,39 @@ def more_accurate_with_fewer_parameters(kan_params, kan_errors, mlp_params, mlp_
     return Verdict("a KAN beats the best MLP with no more parameters", bool(kan * factor <= mlp_errors[best]),
                    f"best MLP {mlp_errors[best]:.2e} with {mlp_params[best]:.0f} parameters; best KAN within that "
                    f"{kan:.2e} (with {where})", f"KAN <= MLP / {factor:g}")
+
+
+# ---- The paper's guidance on depth and on MLPs (Section 4.3), as the GRF runs show it. ``*_by_depth``: KAN depth
+# -> ``(steps,)`` curve; ``*_by_dim``: dimension d -> final error
+
+def _finals(by_key) -> dict:
+    if len(by_key) < 2:
+        raise ValueError(f"need curves for at least two depths or dimensions, got {sorted(by_key)}")
+    return {key: final(curve) for key, curve in sorted(by_key.items())}
+
+
+def deeper_fits_closer(train_by_depth, where: str = "") -> Verdict:
+    """Some KAN deeper than 2 layers ends with a lower training error than the depth-2 KAN."""
+    errors = _finals(train_by_depth)
+    deeper = min(e for depth, e in errors.items() if depth > 2)
+    return Verdict(f"a deeper KAN fits the training points closer than depth 2{where}", bool(deeper < errors[2]),
+                   "train RMSE " + ", ".join(f"D{k} {e:.1e}" for k, e in errors.items()), "min(D >= 3) < D2")
+
+
+def error_rises_with_depth(test_by_depth, where: str = "") -> Verdict:
+    """The final test error grows strictly with KAN depth: shallower generalises better."""
+    errors = _finals(test_by_depth)
+    values = list(errors.values())
+    return Verdict(f"the test error rises with depth{where}", bool(np.all(np.diff(values) > 0)),
+                   "test RMSE " + ", ".join(f"D{k} {e:.1e}" for k, e in errors.items()), "D2 < D3 < D4")
+
+
+def mlp_gains_with_dimension(kan_best_by_dim, mlp_best_by_dim) -> Verdict:
+    """The best KAN's test error relative to the best MLP's grows strictly with the dimension (the MLPs catch up
+    on the smooth field as d grows)."""
+    if sorted(kan_best_by_dim) != sorted(mlp_best_by_dim) or len(kan_best_by_dim) < 2:
+        raise ValueError("need the best KAN and MLP errors for the same two or more dimensions")
+    ratios = {d: kan_best_by_dim[d] / mlp_best_by_dim[d] for d in sorted(kan_best_by_dim)}
+    return Verdict("the MLPs gain on the KANs as the dimension grows", bool(np.all(np.diff(list(ratios.values())) > 0)),
+                   "best KAN / best MLP test RMSE " + ", ".join(f"d = {d}: {r:.2g}" for d, r in ratios.items()),
+                   "strictly increasing in d")

@@ -196,3 +196,34 @@ def test_more_accurate_with_fewer_parameters_can_fail():
     assert not claims.more_accurate_with_fewer_parameters(kan_params, kan_errors, [40, 501], [3e-5, 4e-4])
     with pytest.raises(ValueError, match="matching"):
         claims.more_accurate_with_fewer_parameters([1, 2], [1.0], [1], [1.0])
+
+
+def _by_depth(d, s, split):
+    return {int(m[3]): rmse(m, d, s, split) for m in ("kan2", "kan3", "kan4")}
+
+
+@pytest.mark.parametrize("d,s", ROUGH)
+def test_deeper_kans_fit_every_rough_field_of_the_authors_closer(d, s):
+    claims.deeper_fits_closer(_by_depth(d, s, "train")).require()
+
+
+@pytest.mark.parametrize("d", [2, 3, 4])
+def test_test_error_rises_with_depth_on_the_authors_smooth_fields(d):
+    claims.error_rises_with_depth(_by_depth(d, 1.0, "test")).require()
+
+
+def test_mlps_gain_with_dimension_on_the_authors_smooth_fields():
+    kan = {d: min(claims.final(c) for c in _by_depth(d, 1.0, "test").values()) for d in (2, 3, 4)}
+    mlp = {d: min(claims.final(rmse(m, d, 1.0, "test")) for m in ("mlp_tanh", "mlp_relu3")) for d in (2, 3, 4)}
+    claims.mlp_gains_with_dimension(kan, mlp).require()
+
+
+def test_depth_and_dimension_claims_can_fail():
+    rising, falling = np.array([1.0, 1e-3]), np.array([1.0, 1e-1])
+    assert not claims.deeper_fits_closer({2: np.array([1e-3]), 3: np.array([1e-2]), 4: np.array([1e-1])})
+    # on the authors' d = 3, sigma = 1/2 field depth 3 generalises better than depth 2: the test error does not rise
+    assert not claims.error_rises_with_depth(_by_depth(3, 0.5, "test"))
+    assert not claims.error_rises_with_depth({2: falling, 3: rising})
+    assert not claims.mlp_gains_with_dimension({2: 1.0, 3: 0.5}, {2: 1.0, 3: 1.0})
+    with pytest.raises(ValueError, match="at least two"):
+        claims.error_rises_with_depth({2: rising})
