@@ -20,7 +20,8 @@ __all__ = ["Verdict", "final", "order_agreement", "learning_spread", "learns_low
            "extensions_raise_test_error", "extension_spikes", "more_data_cures_overfitting",
            "ignored_high_frequency_mse", "captures_high_frequency", "misses_high_frequency", "h1_advantage",
            "error_rate_in_parameters", "more_accurate_with_fewer_parameters", "deeper_fits_closer",
-           "error_rises_with_depth", "mlp_gains_with_dimension"]
+           "error_rises_with_depth", "mlp_gains_with_dimension",
+           "wider_fits_closer"]
 
 
 @dataclass(frozen=True)
@@ -287,3 +288,10 @@ def mlp_gains_with_dimension(kan_best_by_dim, mlp_best_by_dim) -> Verdict:
     return Verdict("the MLPs gain on the KANs as the dimension grows", bool(np.all(np.diff(list(ratios.values())) > 0)),
                    "best KAN / best MLP test RMSE " + ", ".join(f"d = {d}: {r:.2g}" for d, r in ratios.items()),
                    "strictly increasing in d")
+
+
+def wider_fits_closer(narrow_train, wide_train, where: str = "") -> Verdict:
+    """The wider KAN ends with a lower training error than the narrow one of the same depth."""
+    narrow, wide = final(narrow_train), final(wide_train)
+    return Verdict(f"the wider KAN fits the training points closer{where}", bool(wide < narrow),
+                   f"train RMSE narrow {narrow:.1e}, wide {wide:.1e}", "wide < narrow")

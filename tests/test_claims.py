@@ -227,3 +227,13 @@ def test_depth_and_dimension_claims_can_fail():
     assert not claims.mlp_gains_with_dimension({2: 1.0, 3: 0.5}, {2: 1.0, 3: 1.0})
     with pytest.raises(ValueError, match="at least two"):
         claims.error_rises_with_depth({2: rising})
+
+
+@pytest.mark.parametrize("d,s", ALL_FIELDS)
+def test_width_10_fits_every_field_of_the_authors_closer_than_width_3(d, s):
+    claims.wider_fits_closer(rmse("kan3_width3", d, s, "train"), rmse("kan3", d, s, "train")).require()
+
+
+def test_wider_fits_closer_can_fail():
+    # at depth 4 on the authors' d = 2, sigma = 1/2 field the width-3 KAN ends below the width-10 one
+    assert not claims.wider_fits_closer(rmse("kan4_width3", 2, 0.5, "train"), rmse("kan4", 2, 0.5, "train"))
