@@ -44,6 +44,11 @@ def test_errors_are_root_mean_squares():
     assert errors["l2"].item() == pytest.approx(np.sqrt(np.mean(poisson.exact_solution(x, 4).numpy() ** 2)))
 
 
+def test_midpoints_lie_between_the_collocation_points():
+    x = poisson.collocation_points(5)
+    assert poisson.midpoints(x)[:, 0].tolist() == [-0.75, -0.25, 0.25, 0.75]
+
+
 def test_run_poisson_kan_and_mlp_learn():
     kan_spec = ModelSpec.kan([1, 10, 1], 5, noise_scale=0.1, seed=1).as_dict()
     common = dict(k=2, n_points=200, grids=[5, 10], steps_per_grid=4)
@@ -53,6 +58,8 @@ def test_run_poisson_kan_and_mlp_learn():
         assert run["l2"].shape == run["h1"].shape == run["loss"].shape == (8,)
         assert np.isfinite(run["l2"]).all() and run["u"].shape == (200,)
         assert run["l2"][-1] < 0.5 * run["l2"][0]
+        # off the collocation points: a smooth fit errs there about as much as on them
+        assert run["l2_off"].shape == () and 0.5 < run["l2_off"] / run["l2"][-1] < 2
     again = poisson.run_poisson(dict(common, model=kan_spec), progress=False)
     assert np.array_equal(kan["l2"], again["l2"])
     pinn = poisson.run_poisson(dict(common, model=kan_spec, loss="pinn"), progress=False)
