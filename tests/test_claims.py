@@ -87,7 +87,7 @@ def test_poisson_claims_hold_on_our_archived_paper_budget_runs():
 
     runs = {key: paper_archive().load(config) for key, config in figure_5_configs("ritz", "paper").items()}
     runs = {key: run for key, run in runs.items() if run is not None}
-    assert ("mlp", 16) in runs and ("kan", 16) in runs, f"archived Poisson runs: {sorted(runs)}"
+    assert len(runs) == 10, f"archived Poisson runs: {sorted(runs)}; required both models at all five k"
     for (model, k), run in runs.items():
         l2, h1 = run["l2"] ** 2, run["h1"] ** 2                   # the runs store RMS; the claims take MSE
         if model == "kan":
@@ -95,6 +95,21 @@ def test_poisson_claims_hold_on_our_archived_paper_budget_runs():
         elif k >= 16:
             claims.misses_high_frequency(h1, k).require()
             claims.h1_advantage(runs["kan", k]["h1"] ** 2, h1, k).require()
+
+
+def test_depth_claims_hold_on_our_archived_paper_budget_fields():
+    from kanpaper.notebook import paper_archive
+    from kanpaper.paper import figure_3_configs
+
+    runs = {key: paper_archive().load(config) for key, config in figure_3_configs("paper").items()}
+    runs = {key: run for key, run in runs.items() if run is not None and key[2].startswith("kan")}
+    fields = sorted({(d, s) for d, s, m in runs if all((d, s, f"kan{n}") in runs for n in (2, 3, 4))})
+    assert (3, 0.125) in fields, f"archived complete GRF fields: {fields}"
+    for d, s in fields:
+        if s <= 0.25:
+            claims.deeper_fits_closer({n: runs[d, s, f"kan{n}"]["train"] for n in (2, 3, 4)}).require()
+        if s == 1.0:
+            claims.error_rises_with_depth({n: runs[d, s, f"kan{n}"]["test"] for n in (2, 3, 4)}).require()
 
 
 def test_claims_fail_on_swapped_or_undertrained_curves():
