@@ -333,4 +333,4 @@ def differentiate(knots: Tensor, coef: Tensor, k: int) -> tuple[Tensor, Tensor]:
         raise ValueError(f"coef has {coef.shape[-1]} coefficients per edge; knots {tuple(knots.shape)} "
                          f"of degree {k} need {knots.shape[1] - k - 1}")
     spans = (knots[:, k + 1: -1] - knots[:, 1: -k - 1]).unsqueeze(1)          # (n_in, 1, G + k - 1)
-    return knots[:, 1:-1], k * coef.diff(dim=-1) / spans
+    return knots[:, 1:-1].contiguous(), k * coef.diff(dim=-1) / spans
