@@ -10,6 +10,9 @@ VENV        ?= .venv
 TORCH_SPEC  ?= torch==2.13.0
 EXTRAS      ?= notebooks,cluster,test
 SCALE       ?= default
+# where the experiments train (cpu, cuda, cuda:N) and, if set, the Dask scheduler their sweeps run on
+DEVICE      ?= cpu
+DASK_SCHEDULER ?=
 TIMEOUT     ?= 7200
 # make lab: where JupyterLab listens, and its token (unset: a random one, printed in the URL; none: no token)
 LAB_IP      ?= 127.0.0.1
@@ -37,7 +40,9 @@ export PYTHONHASHSEED := 0
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
-	@echo "  variables: SCALE=smoke|default|paper (now $(SCALE)), TORCH_SPEC=$(TORCH_SPEC), PYTHON=$(PYTHON)"
+	@echo "  variables: SCALE=smoke|default|paper (now $(SCALE)), DEVICE=cpu|cuda|cuda:N (now $(DEVICE)),"
+	@echo "             DASK_SCHEDULER=tcp://host:8786 (sweeps on a Dask cluster; CACHE_DIR on a shared directory),"
+	@echo "             TORCH_SPEC=$(TORCH_SPEC), PYTHON=$(PYTHON)"
 	@echo "  make lab: LAB_IP=$(LAB_IP) LAB_PORT=$(LAB_PORT) LAB_TOKEN=<token>|none (unset: random), SCALE for the notebooks"
 
 venv: $(INSTALLED) ## Create .venv and install kanpaper with everything it needs
@@ -62,7 +67,8 @@ $(RUN_DIR)/%.ok: $(NB_DIR)/%.ipynb $(PACKAGE) $(INSTALLED)
 	@mkdir -p $(RUN_DIR)
 	@rm -f $@
 	$(BIN)/python -m kanpaper.run_notebooks --scale $(SCALE) --out-dir $(RUN_DIR) \
-	    --figures-dir $(FIGURES_DIR) --cache-dir $(CACHE_DIR) --timeout $(TIMEOUT) $<
+	    --figures-dir $(FIGURES_DIR) --cache-dir $(CACHE_DIR) --timeout $(TIMEOUT) \
+	    --device $(DEVICE) --dask-scheduler "$(DASK_SCHEDULER)" $<
 	@touch $@
 
 PYTEST      := KANPAPER_SCALE=smoke KANPAPER_PROGRESS=lines KANPAPER_FIGURES=$(CURDIR)/build/test-figures KANPAPER_CACHE=$(CURDIR)/build/test-cache \

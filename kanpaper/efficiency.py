@@ -23,6 +23,7 @@ from torch import Tensor
 
 from .checks import check_choice
 from .conversions import parameter_count
+from .devices import resolve_device
 from .experiments import ModelSpec, build_model, describe
 from .training import GridSchedule, regression_loss, rmse, train
 
@@ -74,7 +75,8 @@ def run_efficiency(config: Mapping[str, Any], progress: bool = True) -> dict[str
     """
     spec = ModelSpec.from_dict(config["model"])
     data = make_dataset(config["target"], int(config["n_train"]), int(config["n_test"]), int(config.get("seed", 0)))
-    x, y, xt, yt = data["train_input"], data["train_label"], data["test_input"], data["test_label"]
+    device = resolve_device()
+    x, y, xt, yt = (data[name].to(device) for name in ("train_input", "train_label", "test_input", "test_label"))
     if spec.widths[0] != x.shape[1] or spec.widths[-1] != 1:
         raise ValueError(f"target {config['target']!r} needs widths [{x.shape[1]}, ..., 1], got {list(spec.widths)}")
     if spec.kind == "kan":
@@ -86,7 +88,7 @@ def run_efficiency(config: Mapping[str, Any], progress: bool = True) -> dict[str
     else:
         steps, schedule = int(config["steps"]), None
         stage_ends = np.array([steps - 1])
-    model = build_model(spec)
+    model = build_model(spec, device=device)
     result = train(model, regression_loss(x, y), steps, optimizer="lbfgs", schedule=schedule,
                    metrics_fn=lambda m: {"train": rmse(m, x, y), "test": rmse(m, xt, yt)},
                    progress=progress, desc=describe(config))

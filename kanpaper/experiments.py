@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
+import torch
 from torch import nn
 
 from .cache import ResultsCache
@@ -83,14 +84,19 @@ def _spec(model: ModelSpec | Mapping[str, Any]) -> ModelSpec:
     return model if isinstance(model, ModelSpec) else ModelSpec.from_dict(model)
 
 
-def build_model(model: ModelSpec | Mapping[str, Any], seed: int | None = None) -> nn.Module:
-    """The KAN or MLP of a spec, in float64; ``seed`` replaces the spec's seed (repeats of one spec)."""
+def build_model(model: ModelSpec | Mapping[str, Any], seed: int | None = None,
+                device: str | torch.device = "cpu") -> nn.Module:
+    """The KAN or MLP of a spec, in float64; ``seed`` replaces the spec's seed (repeats of one spec).
+
+    The model is initialised on the CPU and then moved to ``device``, so a seed gives one model everywhere."""
     spec = _spec(model)
     seed = spec.seed if seed is None else seed
     if spec.kind == "kan":
-        return KAN(list(spec.widths), grid_size=spec.grid_size, k=spec.k, grid_range=spec.grid_range,
-                   noise_scale=spec.noise_scale, seed=seed)
-    return MLP(list(spec.widths), spec.activation, seed=seed)
+        built = KAN(list(spec.widths), grid_size=spec.grid_size, k=spec.k, grid_range=spec.grid_range,
+                    noise_scale=spec.noise_scale, seed=seed)
+    else:
+        built = MLP(list(spec.widths), spec.activation, seed=seed)
+    return built.to(device)
 
 
 def is_kan(config: Mapping[str, Any]) -> bool:
@@ -116,11 +122,13 @@ def describe(config: Mapping[str, Any]) -> str:
 
 
 def run_experiments(fn: Callable[..., Mapping[str, Any]], configs: Sequence[Mapping[str, Any]], *,
-                    cache: ResultsCache | None = None, workers: int | None = None) -> list[dict[str, np.ndarray]]:
+                    cache: ResultsCache | None = None, workers: int | None = None,
+                    scheduler: str | None = None) -> list[dict[str, np.ndarray]]:
     """``[fn(c) for c in configs]`` through the results cache: MLP runs one at a time with all threads,
-    KAN runs ``workers`` at a time (default: all cores; 1 keeps them in this process), see
+    KAN runs ``workers`` at a time (default: all cores; 1 keeps them in this process), or every run as one
+    task on a Dask cluster (``scheduler`` or ``$KANPAPER_DASK_SCHEDULER``), see
     :func:`kanpaper.sweep.run_mixed_sweep`. ``fn(config, progress=...)`` is an experiment's run function."""
-    return run_mixed_sweep(fn, configs, is_kan, cache=cache, workers=workers)
+    return run_mixed_sweep(fn, configs, is_kan, cache=cache, workers=workers, scheduler=scheduler)
 
 
 def stage_steps(config: Mapping[str, Any]) -> int:

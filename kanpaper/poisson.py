@@ -26,6 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from .checks import check_choice
+from .devices import resolve_device
 from .experiments import ModelSpec, build_model, describe, stage_steps
 from .training import GridSchedule, train
 
@@ -138,7 +139,8 @@ def run_poisson(config: Mapping[str, Any], progress: bool = True) -> dict[str, n
     ``update_every`` (5), ``update_until`` (50).
 
     KAN grids adapt to the points at steps 0, 5, ..., 50 of every stage (:meth:`GridSchedule.poisson`),
-    and the L-BFGS optimizer (pykan's settings) is re-created after each update and extension.
+    and the L-BFGS optimizer (pykan's settings) is re-created after each update and extension. Trains on
+    :func:`~kanpaper.devices.resolve_device`.
 
     Returns:
         ``l2``, ``h1``: ``(steps,)`` RMS errors after each step; ``loss``: ``(steps,)``;
@@ -151,9 +153,9 @@ def run_poisson(config: Mapping[str, Any], progress: bool = True) -> dict[str, n
         raise ValueError(f"the 1D Poisson problem needs widths [1, ..., 1], got {list(spec.widths)}")
     k = _check_k(float(config["k"]))
     kind = check_choice("loss", config.get("loss", "ritz"), LOSSES)
-    x = collocation_points(int(config["n_points"]))
+    x = collocation_points(int(config["n_points"]), device=resolve_device())
     loss_fn = (deep_ritz_loss if kind == "ritz" else pinn_loss)(x, k, float(config.get("weight", 0.01)))
-    model = build_model(spec)
+    model = build_model(spec, device=x.device)
     schedule = None
     if spec.kind == "kan":
         schedule = GridSchedule.poisson(x, config["grids"], int(config["steps_per_grid"]),
@@ -165,5 +167,5 @@ def run_poisson(config: Mapping[str, Any], progress: bool = True) -> dict[str, n
     u, du = derivatives(model, x, order=1, create_graph=False)
     off = solution_errors(model, midpoints(x), k)
     return {"l2": result.metrics["l2"], "h1": result.metrics["h1"], "loss": result.losses,
-            "x": x[:, 0].numpy(), "u": u[:, 0].detach().numpy(), "du": du[:, 0].detach().numpy(),
-            "l2_off": off["l2"].numpy(), "h1_off": off["h1"].numpy(), "diverged_at": result.diverged_at}
+            "x": x[:, 0].cpu().numpy(), "u": u[:, 0].detach().cpu().numpy(), "du": du[:, 0].detach().cpu().numpy(),
+            "l2_off": off["l2"].cpu().numpy(), "h1_off": off["h1"].cpu().numpy(), "diverged_at": result.diverged_at}

@@ -19,7 +19,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import progress
+from . import devices, progress, sweep
 from .scales import SCALES
 
 KERNEL = "python3"
@@ -75,10 +75,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--figures-dir", type=Path, default=Path("figures"))
     parser.add_argument("--cache-dir", type=Path, default=Path(".cache/results"))
     parser.add_argument("--timeout", type=int, default=7200, help="seconds allowed per cell")
+    parser.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: $KANPAPER_DEVICE, else cpu)")
+    parser.add_argument("--dask-scheduler", default=None,
+                        help="run the sweeps on this Dask scheduler, e.g. tcp://host:8786 (default: "
+                             "$KANPAPER_DASK_SCHEDULER, else locally)")
     args = parser.parse_args(argv)
     from papermill.exceptions import PapermillExecutionError
 
     os.environ.setdefault(progress.ENV_VAR, "lines")      # kernels inherit it: one line per finished run
+    if not args.clean:         # checked here, before any notebook starts; the kernels inherit both settings
+        try:
+            os.environ[devices.ENV_VAR] = str(devices.resolve_device(args.device))
+            os.environ[sweep.SCHEDULER_ENV] = sweep.scheduler_address(args.dask_scheduler) or ""
+        except (ValueError, RuntimeError) as error:
+            print(f"run_notebooks: {error}", file=sys.stderr)
+            return 2
 
     for notebook in args.notebooks:
         if not notebook.is_file():
@@ -87,7 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.clean:
             print(f"run_notebooks: cleaned {notebook} ({clean_notebook(notebook)} outputs removed)")
             continue
-        print(f"run_notebooks: {notebook} (scale {args.scale})", flush=True)
+        where = os.environ[devices.ENV_VAR] + (f", sweeps on {os.environ[sweep.SCHEDULER_ENV]}"
+                                               if os.environ[sweep.SCHEDULER_ENV] else "")
+        print(f"run_notebooks: {notebook} (scale {args.scale}, {where})", flush=True)
         try:
             run_notebook(notebook, args.out_dir, args.scale, args.figures_dir, args.cache_dir, args.timeout)
         except PapermillExecutionError as error:

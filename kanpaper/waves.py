@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from .data import WAVE_FREQUENCIES, phased_waves, random_phases, wave_amplitudes, wave_points
+from .devices import resolve_device
 from .ensemble import Ensemble
 from .experiments import ModelSpec, build_model, describe
 from .fourier import learned_fraction
@@ -35,7 +36,7 @@ def run_waves(config: Mapping[str, Any], progress: bool = True) -> dict[str, np.
       ``update_grid_from_samples``) at steps 0, 5, ..., 45 of every stage, so they
       cover the data instead of pykan's default ``[-1, 1]``.
 
-    Repeat ``r`` is initialised from seed ``1000 * spec.seed + r``.
+    Repeat ``r`` is initialised from seed ``1000 * spec.seed + r``. Trains on :func:`~kanpaper.devices.resolve_device`.
 
     Returns:
         ``fraction``: ``(n_records, repeats, 10)`` learned fraction per frequency;
@@ -50,9 +51,10 @@ def run_waves(config: Mapping[str, Any], progress: bool = True) -> dict[str, np.
     phases = random_phases(repeats, len(WAVE_FREQUENCIES), seed=int(config["seed"]))
     x = wave_points(int(config["n_points"]))
     y = phased_waves(x, amplitudes, phases)                                   # (R, N)
-    inputs = torch.as_tensor(x, dtype=torch.float64)[:, None]
-    targets = torch.as_tensor(y, dtype=torch.float64)[..., None]              # (R, N, 1)
-    model = Ensemble([build_model(spec, seed=spec.seed * 1000 + r) for r in range(repeats)])
+    device = resolve_device()
+    inputs = torch.as_tensor(x, dtype=torch.float64, device=device)[:, None]
+    targets = torch.as_tensor(y, dtype=torch.float64, device=device)[..., None]   # (R, N, 1)
+    model = Ensemble([build_model(spec, seed=spec.seed * 1000 + r, device=device) for r in range(repeats)])
     steps = int(config["steps"])
     result = train(model, regression_loss(inputs, targets), steps, optimizer="adam",
                    lr=float(config["lr"]), schedule=_grid_schedule(config, spec, inputs, steps),

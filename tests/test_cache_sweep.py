@@ -1,8 +1,13 @@
+import os
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from kanpaper import sweep
 from kanpaper.cache import ResultsCache, config_key
-from kanpaper.sweep import run_sweep
+from kanpaper.sweep import SCHEDULER_ENV, run_sweep, scheduler_address
 
 CALLS = []
 
@@ -81,19 +86,76 @@ def test_sweep_local_processes_equal_serial():
         assert np.array_equal(a["sample"], b["sample"])
 
 
-def test_sweep_on_dask_cluster_equals_local(tmp_path):
+@pytest.fixture
+def dask_scheduler():
+    """The address of a fresh local Dask cluster: 2 worker processes of one thread each (with nannies, which
+    restart a worker that dies)."""
     distributed = pytest.importorskip("distributed")
-    from joblib import parallel_config
-
-    configs = [{"seed": s} for s in range(6)]
-    local = run_sweep(seeded_noise, configs, n_jobs=2)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster):
-        with parallel_config(backend="dask"):
-            remote = run_sweep(seeded_noise, configs, cache=ResultsCache(tmp_path))
+                                  dashboard_address=None) as cluster:
+        yield cluster.scheduler_address
+
+
+def test_experiments_on_dask_scheduler_equal_local_bit_for_bit(tmp_path, dask_scheduler):
+    from kanpaper import paper, waves
+    from kanpaper.experiments import run_experiments
+
+    configs = paper.overview_configs("smoke")                        # a KAN and an MLP ensemble
+    local = run_sweep(waves.run_waves, configs, n_jobs=2, threads_per_job=1)
+    cache = ResultsCache(tmp_path / "shared")
+    remote = run_experiments(waves.run_waves, configs, cache=cache, scheduler=dask_scheduler)
+    for config, a, b in zip(configs, local, remote):
+        for name in a:
+            assert np.array_equal(a[name], b[name]), f"{name} of {config['model']['kind']} differs on the cluster"
+    assert len(list((tmp_path / "shared").glob("*.npz"))) == 2
+
+
+def test_dask_scheduler_from_environment(tmp_path, dask_scheduler, monkeypatch):
+    configs = [{"seed": s} for s in range(6)]
+    local = run_sweep(seeded_noise, configs, n_jobs=1)
+    monkeypatch.setenv(SCHEDULER_ENV, dask_scheduler)
+    remote = run_sweep(seeded_noise, configs, cache=ResultsCache(tmp_path))
     for a, b in zip(local, remote):
         assert np.array_equal(a["sample"], b["sample"])
     assert len(list(tmp_path.glob("*.npz"))) == 6
+
+
+def dies_once(config):
+    """``seeded_noise``, logging each call; the call for seed 3 kills its worker process the first time."""
+    folder = Path(config["folder"])
+    with open(folder / "calls.log", "a") as log:
+        log.write(f"{config['seed']}\n")
+    if config["seed"] == 3 and not (folder / "died").exists():
+        (folder / "died").touch()
+        time.sleep(0.5)                         # mid-run: other configs are running or done
+        os._exit(1)
+    time.sleep(0.2)
+    return seeded_noise(config)
+
+
+def test_killed_worker_loses_nothing(tmp_path, dask_scheduler):
+    configs = [{"seed": s, "folder": str(tmp_path)} for s in range(8)]
+    cache = ResultsCache(tmp_path / "cache")
+    remote = run_sweep(dies_once, configs, cache=cache, scheduler=dask_scheduler)
+    assert (tmp_path / "died").exists()
+    for config, result in zip(configs, remote):
+        assert np.array_equal(result["sample"], seeded_noise(config)["sample"])
+    calls = sorted(int(line) for line in (tmp_path / "calls.log").read_text().split())
+    assert calls == [0, 1, 2, 3, 3, 4, 5, 6, 7], f"only the killed config reruns; calls were {calls}"
+    again = run_sweep(dies_once, configs, cache=cache, scheduler=dask_scheduler)
+    assert len((tmp_path / "calls.log").read_text().split()) == 9, "a rerun takes every finished config from the cache"
+    assert all(np.array_equal(a["sample"], b["sample"]) for a, b in zip(remote, again))
+
+
+def test_scheduler_address_is_checked(monkeypatch):
+    monkeypatch.delenv(SCHEDULER_ENV, raising=False)
+    assert scheduler_address() is None and scheduler_address("") is None
+    assert scheduler_address(" tcp://10.0.0.1:8786 ") == "tcp://10.0.0.1:8786"
+    with pytest.raises(ValueError, match="tcp://host:8786"):
+        scheduler_address("10.0.0.1:8786")
+    monkeypatch.setattr(sweep, "CONNECT_TIMEOUT", "2s")
+    with pytest.raises(RuntimeError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
+        run_sweep(seeded_noise, [{"seed": 0}], scheduler="tcp://127.0.0.1:9")
 
 
 def torch_threads(config):
