@@ -36,7 +36,7 @@ STAMPS      := $(patsubst $(NB_DIR)/%.ipynb,$(RUN_DIR)/%.ok,$(NOTEBOOKS))
 export JUPYTER_PREFER_ENV_PATH := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help venv figures test browser-test lab bench refresh-notebooks clean
+.PHONY: help venv figures estimate test browser-test lab bench refresh-notebooks clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -62,6 +62,9 @@ $(INSTALLED): pyproject.toml setup.py kanpaper/kernels.cpp
 
 figures: $(STAMPS) ## Run every notebook headless (papermill) at SCALE and write figures/
 	@echo "All $(words $(NOTEBOOKS)) notebooks ran at scale '$(SCALE)'; figures are in $(FIGURES_DIR)/."
+
+estimate: $(INSTALLED) ## Estimated wall time of every notebook at SCALE on DEVICE (measures step costs once per machine)
+	$(BIN)/python -m kanpaper.costs --scale $(SCALE) --device $(DEVICE)
 
 $(RUN_DIR)/%.ok: $(NB_DIR)/%.ipynb $(PACKAGE) $(INSTALLED)
 	@mkdir -p $(RUN_DIR)

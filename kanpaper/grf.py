@@ -29,7 +29,7 @@ from .devices import resolve_device
 from .experiments import ModelSpec, build_model, describe, stage_steps
 from .training import GridSchedule, regression_loss, rmse, train
 
-__all__ = ["GRFData", "rbf_kernel", "truncated_kl", "exact_field", "nystrom_field", "kl_covariance",
+__all__ = ["GRFData", "forget_fields", "rbf_kernel", "truncated_kl", "exact_field", "nystrom_field", "kl_covariance",
            "nystrom_covariance", "make_dataset", "run_grf"]
 
 CUTOFF = 0.1     # keep eigenvalues above CUTOFF * lambda_max
@@ -132,6 +132,11 @@ def _field(n_points: int, dim: int, sigma: float, seed: int, anchors: int | None
     if anchors is None:
         return exact_field(n_points, dim, sigma, seed)
     return nystrom_field(n_points, dim, sigma, seed, anchors)
+
+
+def forget_fields() -> None:
+    """Drop the fields kept by :func:`make_dataset`, so that the next one is sampled afresh (timing a cold run)."""
+    _field.cache_clear()
 
 
 def make_dataset(n_points: int, dim: int, sigma: float, seed: int = 0, anchors: int | None = None) -> dict:

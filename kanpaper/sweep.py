@@ -149,10 +149,17 @@ def run_mixed_sweep(fn: Callable[..., Mapping[str, Any]], configs: Sequence[Conf
     a progress bar; the others (e.g. small KANs, bound by per-operation overhead)
     run ``workers`` at a time (default: all cores) with one thread each, unless
     only one of them is left to compute.
-    ``fn(config, progress=...)`` must accept a ``progress`` keyword. On a Dask cluster (``scheduler``, see
+    ``fn(config, progress=...)`` must accept a ``progress`` keyword. Runs of an experiment (configs with a
+    ``"model"``) are announced first, with their estimated time where :mod:`kanpaper.costs` has measured this
+    machine. On a Dask cluster (``scheduler``, see
     :func:`run_sweep`) every config is one task, heavy or light.
     """
     configs = list(configs)
+    if configs and all("model" in c for c in configs):          # an experiment's runs: say what they will cost
+        from .costs import announce
+        todo = [c for c in configs if cache is None or cache.load(c) is None]
+        if todo:
+            print(announce(getattr(fn, "func", fn), todo, in_parallel, workers), flush=True)
     if scheduler_address(scheduler) is not None:
         return run_sweep(partial(fn, progress=False), configs, cache=cache, show_progress=True, scheduler=scheduler)
     workers = workers or os.cpu_count() or 1

@@ -1,0 +1,293 @@
+"""What a run costs before it runs: per-step costs measured on this machine, cached, and the estimates built on them.
+
+A run's wall time is ``fixed + steps x per_step``, plus a set-up its data needs once per process (sampling a GRF
+field: about a minute for 5,000 points), shared by the runs on the same data. All are measured by running the
+run's own function on its own config with a shrunk budget (``probe``): one step per grid stage from a cold start,
+then one and three steps per stage warm, so the difference of the warm runs gives the step, and the cold run
+the set-up.
+KAN runs are measured on one thread (how they run: several at a time, one thread each), MLP runs on all of torch's
+threads (one at a time). Runs that differ only in what does not change the work (seeds, phases, amplitudes,
+learning rate, field smoothness, frequency) share one measurement. Measurements are kept in a JSON file per
+machine, torch, kanpaper version, device and thread count (``$KANPAPER_COSTS``, default ``.cache/costs/``), so a
+machine is calibrated once.
+
+:func:`estimate_runs` turns measurements into the wall time of a list of runs as
+:func:`~kanpaper.experiments.run_experiments` schedules them (MLPs one after another, KANs longest first onto
+the free core); :func:`estimate_notebooks` adds each notebook's own work (plots, exact fields) to its runs, for
+``make estimate``: ``python -m kanpaper.costs --scale paper``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import heapq
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import torch
+
+from . import __version__, efficiency, grf, paper, poisson, waves
+from .cache import ResultsCache, config_key
+from .devices import resolve_device
+from .experiments import is_kan
+from .scales import SCALES, resolve_scale
+
+__all__ = ["ENV_VAR", "notebook_runs", "OWN_WORK_SECONDS", "total_steps", "probe", "StepCosts", "estimate_runs",
+           "estimate_notebooks", "announce", "format_seconds"]
+
+ENV_VAR = "KANPAPER_COSTS"
+DEFAULT_DIR = Path(__file__).resolve().parents[1] / ".cache" / "costs"
+# config keys that change a run's numbers but not its work
+COST_NEUTRAL = ("seed", "amplitudes", "lr", "sigma", "k")
+
+RunList = list[tuple[Callable, list[dict[str, Any]], Callable[[Mapping[str, Any]], bool]]]
+
+
+def notebook_runs(scale: str) -> dict[str, RunList]:
+    """The runs each notebook asks for at ``scale``: ``{notebook: [(run function, configs, in parallel?)]}``,
+    built from the same :mod:`kanpaper.paper` functions the notebooks call."""
+    kan_sweep, mlp_sweep = paper.waves_sweep_configs(scale)
+    grf_runs = [(grf.run_grf, list(paper.figure_3_configs(scale).values()), is_kan)]
+    return {
+        "00_overview": [(waves.run_waves, paper.overview_configs(scale), lambda c: False)],
+        "05_waves_fig1_fig2": [(waves.run_waves, paper.figure_1_configs(p, scale), is_kan)
+                               for p in ("equal", "increasing")],
+        "06_waves_hyperparameters": [(waves.run_waves, kan_sweep, is_kan), (waves.run_waves, mlp_sweep, is_kan),
+                                     (waves.run_waves, list(paper.grid_extension_configs(scale).values()), is_kan)],
+        "07_grf_fig3_fig4": grf_runs,
+        "08_grf_overfitting": [(grf.run_grf, list(paper.overfitting_configs(scale).values()), is_kan)],
+        "09_poisson_fig5": [(poisson.run_poisson, list(paper.figure_5_configs("ritz", scale).values()), is_kan)],
+        "10_kan_vs_mlp_parameters": [(efficiency.run_efficiency, list(paper.efficiency_configs(scale).values()),
+                                      lambda c: True)],
+        "11_guidance": grf_runs,
+    }
+
+
+# Each notebook's own work (everything but its runs: exact fields, sampler checks, spline fits, plots), in
+# seconds: the runtimes of the stored notebooks, executed by `make refresh-notebooks` with every run cached, on
+# the 2-core CI machine (AMD EPYC, torch 2.13.0), kanpaper 0.2.0.
+OWN_WORK_SECONDS = {"00_overview": 3, "01_mlp_to_kan": 85, "02_kan_to_mlp": 15, "03_approximation_rates": 19,
+                    "04_spectral_bias_theory": 32, "05_waves_fig1_fig2": 6, "06_waves_hyperparameters": 15,
+                    "07_grf_fig3_fig4": 185, "08_grf_overfitting": 324, "09_poisson_fig5": 9,
+                    "10_kan_vs_mlp_parameters": 3, "11_guidance": 2}
+
+
+def total_steps(config: Mapping[str, Any]) -> int:
+    """Optimizer steps of a run: ``len(grids) x steps_per_grid`` for staged runs, else ``steps``."""
+    if "steps_per_grid" in config:
+        return len(config["grids"]) * int(config["steps_per_grid"])
+    return int(config["steps"])
+
+
+def probe(config: Mapping[str, Any], steps_per_stage: int) -> dict[str, Any]:
+    """``config`` with ``steps_per_stage`` steps in each grid stage (a KAN keeps its stages, so that grid
+    extensions are measured; an MLP keeps one stage: its work does not depend on them)."""
+    probed = copy.deepcopy(dict(config))
+    if not is_kan(probed) and probed.get("grids"):
+        probed["grids"] = probed["grids"][:1]
+    if "steps_per_grid" in probed:
+        probed["steps_per_grid"] = steps_per_stage
+    else:
+        probed["steps"] = steps_per_stage * max(len(probed.get("grids") or ()), 1)
+        if "record_every" in probed:
+            probed["record_every"] = 1
+    return probed
+
+
+def _signature(fn: Callable, config: Mapping[str, Any]) -> str:
+    """The key of a run's measured costs: the config without what does not change the work."""
+    work = {key: value for key, value in config.items() if key not in COST_NEUTRAL}
+    work["model"] = {**config["model"], "seed": 0}
+    for key in ("steps", "steps_per_grid", "record_every"):
+        work.pop(key, None)
+    return f"{fn.__module__}.{fn.__name__}:{config_key(work)}"
+
+
+def _setup_signature(fn: Callable, config: Mapping[str, Any]) -> str:
+    """The key of a run's data set-up: runs on the same data with any model share it."""
+    data = {key: value for key, value in config.items()
+            if key not in COST_NEUTRAL + ("model", "steps", "steps_per_grid", "record_every", "grids")}
+    return f"setup:{fn.__module__}.{fn.__name__}:{config_key(data)}"
+
+
+def machine() -> str:
+    """This machine in words: CPU model and core count."""
+    try:
+        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                 if line.startswith("model name")]
+    except OSError:
+        names = []
+    return f"{names[0] if names else platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+
+
+class StepCosts:
+    """Measured ``(fixed, per_step)`` seconds of runs on this machine and device, kept in a JSON file."""
+
+    def __init__(self, directory: str | os.PathLike | None = None, device: str | None = None):
+        self.device = str(resolve_device(device))
+        self.context = {"machine": machine(), "torch": torch.__version__, "kanpaper": __version__,
+                        "device": self.device, "threads": torch.get_num_threads()}
+        name = hashlib.sha256(json.dumps(self.context, sort_keys=True).encode()).hexdigest()[:16]
+        self.path = Path(directory or os.environ.get(ENV_VAR) or DEFAULT_DIR) / f"{name}.json"
+        self.entries: dict[str, dict[str, float]] = {}
+        if self.path.exists():
+            self.entries = json.loads(self.path.read_text())["entries"]
+
+    def _save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"context": self.context, "entries": self.entries}, indent=1, sort_keys=True))
+        os.replace(tmp, self.path)
+
+    def measured(self, fn: Callable, config: Mapping[str, Any]) -> bool:
+        return _signature(fn, config) in self.entries and _setup_signature(fn, config) in self.entries
+
+    def measure(self, fn: Callable, config: Mapping[str, Any]) -> dict[str, float]:
+        """``{"fixed": s, "per_step": s}`` of ``fn(config)``, measured now unless already kept."""
+        if not self.measured(fn, config):
+            self._time(fn, config)
+            self._save()
+        return self.entries[_signature(fn, config)]
+
+    def setup_seconds(self, fn: Callable, config: Mapping[str, Any]) -> float:
+        """Seconds of the data set-up of ``fn(config)`` (once per process for all runs on that data)."""
+        self.measure(fn, config)
+        return self.entries[_setup_signature(fn, config)]["seconds"]
+
+    def _time(self, fn: Callable, config: Mapping[str, Any]) -> None:
+        threads = torch.get_num_threads()
+        if is_kan(config):
+            torch.set_num_threads(1)
+        setup = _setup_signature(fn, config)
+        try:
+            if setup not in self.entries:
+                grf.forget_fields()                        # the cold run samples its field, as a fresh run does
+            cold = self._seconds(fn, probe(config, 1))
+            one, three = self._seconds(fn, probe(config, 1)), self._seconds(fn, probe(config, 3))
+        finally:
+            torch.set_num_threads(threads)
+        steps_one, steps_three = total_steps(probe(config, 1)), total_steps(probe(config, 3))
+        per_step = max(three - one, 0.0) / (steps_three - steps_one)
+        self.entries[_signature(fn, config)] = {"fixed": max(one - steps_one * per_step, 0.0), "per_step": per_step}
+        self.entries.setdefault(setup, {"seconds": max(cold - one, 0.0)})
+
+    @staticmethod
+    def _seconds(fn: Callable, config: Mapping[str, Any]) -> float:
+        start = time.perf_counter()
+        fn(config, progress=False)
+        return time.perf_counter() - start
+
+    def run_seconds(self, fn: Callable, config: Mapping[str, Any]) -> float:
+        """Estimated wall time of ``fn(config)`` on this machine (measuring its kind of run if needed)."""
+        cost = self.measure(fn, config)
+        return cost["fixed"] + total_steps(config) * cost["per_step"]
+
+
+def estimate_runs(fn: Callable, configs: Sequence[Mapping[str, Any]], in_parallel: Callable[[Mapping[str, Any]], bool],
+                  costs: StepCosts, workers: int | None = None) -> float:
+    """Wall seconds of ``configs`` scheduled as :func:`~kanpaper.sweep.run_mixed_sweep` runs them: the heavy
+    ones one after another, the light ones longest first onto whichever of ``workers`` (default: all cores)
+    frees first; plus each distinct data set-up once (a lower bound where parallel workers repeat it)."""
+    workers = workers or os.cpu_count() or 1
+    setups = {_setup_signature(fn, c): costs.setup_seconds(fn, c) for c in configs}
+    heavy = sum(setups.values()) + sum(costs.run_seconds(fn, c) for c in configs if not in_parallel(c))
+    light = sorted((costs.run_seconds(fn, c) for c in configs if in_parallel(c)), reverse=True)
+    if len(light) <= 1:
+        return heavy + sum(light)
+    free = [0.0] * min(workers, len(light))
+    for seconds in light:
+        heapq.heappush(free, heapq.heappop(free) + seconds)
+    return heavy + max(free)
+
+
+def estimate_notebooks(scale: str | None = None, costs: StepCosts | None = None,
+                       cache: ResultsCache | None = None, notebooks: Sequence[str] | None = None) -> list[dict]:
+    """One row per notebook: its runs (total, and still to compute: not in ``cache``, nor asked for by an
+    earlier notebook), their estimated seconds, the notebook's own work, and the total."""
+    scale = resolve_scale(scale)
+    costs = costs or StepCosts()
+    runs = notebook_runs(scale)
+    names = notebooks or sorted(OWN_WORK_SECONDS)
+    seen: set[str] = set()
+    rows = []
+    for name in names:
+        total = todo = 0
+        seconds = 0.0
+        for fn, configs, in_parallel in runs.get(name, []):
+            keys = [config_key(c) for c in configs]
+            missing = [c for c, key in zip(configs, keys)
+                       if key not in seen and (cache is None or cache.load(c) is None)]
+            seen.update(keys)
+            total, todo = total + len(configs), todo + len(missing)
+            seconds += estimate_runs(fn, missing, in_parallel, costs)
+        own = OWN_WORK_SECONDS.get(name, 0.0)
+        rows.append({"notebook": name, "runs": total, "to_compute": todo, "runs_seconds": seconds,
+                     "own_seconds": own, "seconds": seconds + own})
+    return rows
+
+
+def announce(fn: Callable, configs: Sequence[Mapping[str, Any]], in_parallel: Callable[[Mapping[str, Any]], bool],
+             workers: int | None = None) -> str:
+    """What is about to run and, where this machine's step costs are measured (``make estimate``; nothing is
+    measured here), how long it should take."""
+    costs = StepCosts()
+    count = f"{len(configs)} run{'s' if len(configs) != 1 else ''} to compute"
+    if not all(costs.measured(fn, c) for c in configs):
+        return f"{count} on {costs.device} (no estimate: `make estimate` measures this machine's step costs)"
+    seconds = estimate_runs(fn, configs, in_parallel, costs, workers)
+    return f"{count} on {costs.device}: about {format_seconds(seconds)} (step costs measured on this machine)"
+
+
+def format_seconds(seconds: float) -> str:
+    """``"45 s"``, ``"12 min"``, ``"3.4 h"``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Estimated wall time of every notebook (make estimate)")
+    parser.add_argument("--scale", choices=SCALES, default=None)
+    parser.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: $KANPAPER_DEVICE, else cpu)")
+    parser.add_argument("--cache-dir", type=Path, default=None,
+                        help="results cache whose runs count as done (default: none, an empty cache)")
+    args = parser.parse_args(argv)
+    scale = resolve_scale(args.scale)
+    try:
+        costs = StepCosts(device=args.device)
+    except (ValueError, RuntimeError) as error:
+        print(f"estimate: {error}", file=sys.stderr)
+        return 2
+    os.environ["KANPAPER_DEVICE"] = costs.device        # the probes train where the notebooks will
+    todo = [name for name, runs in notebook_runs(scale).items()
+            for fn, configs, _ in runs for c in configs if not costs.measured(fn, c)]
+    if todo:
+        print(f"measuring step costs for {scale} on {costs.device} (once per machine; kept in {costs.path})...",
+              flush=True)
+    cache = ResultsCache(args.cache_dir) if args.cache_dir else None
+    rows = estimate_notebooks(scale, costs, cache)
+    print(f"\nEstimated wall time of `make figures SCALE={scale}` on {costs.context['machine']}, "
+          f"{costs.device}, {costs.context['threads']} threads, torch {costs.context['torch']}"
+          + (f", with the runs in {args.cache_dir} done" if cache else ", from an empty results cache") + "\n")
+    print("| notebook | runs (to compute) | runs | own work | total |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        print(f"| {row['notebook']} | {row['runs']} ({row['to_compute']}) | {format_seconds(row['runs_seconds'])} "
+              f"| {format_seconds(row['own_seconds'])} | {format_seconds(row['seconds'])} |")
+    print(f"| **all** | {sum(r['runs'] for r in rows)} ({sum(r['to_compute'] for r in rows)}) | "
+          f"{format_seconds(sum(r['runs_seconds'] for r in rows))} | {format_seconds(sum(r['own_seconds'] for r in rows))} "
+          f"| **{format_seconds(sum(r['seconds'] for r in rows))}** |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

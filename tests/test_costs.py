@@ -1,0 +1,103 @@
+"""The cost model: shrunk probes, shared measurements, the schedule of a sweep, the notebooks' runs."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kanpaper import costs, grf, paper, waves
+from kanpaper.costs import StepCosts, announce, estimate_runs, format_seconds, notebook_runs, probe, total_steps
+from kanpaper.experiments import is_kan
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def test_total_steps_and_probes_keep_the_work_of_a_step():
+    grf_kan = paper.figure_3_configs("default")[3, 0.125, "kan3"]
+    grf_mlp = paper.figure_3_configs("default")[3, 0.125, "mlp_tanh"]
+    assert total_steps(grf_kan) == 5 * 6 and total_steps(probe(grf_kan, 3)) == 5 * 3      # every grid stage kept
+    assert probe(grf_kan, 1)["grids"] == grf_kan["grids"]
+    assert total_steps(probe(grf_mlp, 3)) == 3 and probe(grf_mlp, 3)["grids"] == grf_mlp["grids"][:1]
+    ext = next(c for c in paper.grid_extension_configs("default").values() if len(c.get("grids") or ()) > 1)
+    assert total_steps(probe(ext, 2)) == 2 * len(ext["grids"]) and probe(ext, 2)["record_every"] == 1
+    assert grf_kan["steps_per_grid"] == 6, "probe must not change the config it is given"
+
+
+def test_runs_differing_only_in_neutral_settings_share_a_measurement():
+    equal, increasing = (paper.figure_1_configs(p, "smoke") for p in ("equal", "increasing"))
+    sig = costs._signature
+    assert sig(waves.run_waves, equal[0]) == sig(waves.run_waves, increasing[0])     # amplitudes
+    assert sig(waves.run_waves, equal[0]) == sig(waves.run_waves, {**equal[0], "steps": 7, "seed": 3})
+    assert sig(waves.run_waves, equal[0]) != sig(waves.run_waves, equal[1])           # another model
+    assert sig(waves.run_waves, equal[0]) != sig(waves.run_waves, {**equal[0], "n_points": 400})
+
+
+def test_measure_once_then_read_back(tmp_path, monkeypatch):
+    config = paper.overview_configs("smoke")[0]
+    measured = StepCosts(tmp_path)
+    cost = measured.measure(waves.run_waves, config)
+    assert cost["per_step"] > 0 and cost["fixed"] >= 0
+    stored = json.loads(measured.path.read_text())
+    assert stored["context"]["device"] == "cpu" and len(stored["entries"]) == 2     # the run and its data set-up
+    assert measured.setup_seconds(waves.run_waves, config) >= 0
+    monkeypatch.setattr(StepCosts, "_time", lambda *a: pytest.fail("measured twice"))
+    again = StepCosts(tmp_path)
+    assert again.measure(waves.run_waves, config) == cost
+    assert again.run_seconds(waves.run_waves, config) == pytest.approx(cost["fixed"] + 20 * cost["per_step"])
+
+
+class FixedCosts:
+    """Run time = the config's "t"; no set-up."""
+    def run_seconds(self, fn, config):
+        return config["t"]
+
+    def setup_seconds(self, fn, config):
+        return 0.0
+
+
+def test_estimate_schedules_heavy_runs_in_turn_and_light_ones_longest_first():
+    runs = [{"t": t, "heavy": h} for t, h in ((10, True), (5, True), (4, False), (3, False), (3, False), (2, False))]
+    light = lambda c: not c["heavy"]  # noqa: E731
+    # heavy: 15; light on 2 workers, longest first: [4, 2] and [3, 3] -> 6
+    assert estimate_runs(waves.run_waves, runs, light, FixedCosts(), workers=2) == 15 + 6
+    assert estimate_runs(waves.run_waves, runs, light, FixedCosts(), workers=1) == 15 + 12
+    assert estimate_runs(waves.run_waves, runs[:3], light, FixedCosts(), workers=4) == 15 + 4
+
+
+def test_runs_on_one_field_share_its_set_up(tmp_path):
+    configs = paper.figure_3_configs("smoke")
+    on_one_field = [c for (d, s, m), c in configs.items() if (d, s) == (3, 0.125)]
+    other_field = [c for (d, s, m), c in configs.items() if (d, s) == (2, 1.0)]
+    assert len({costs._setup_signature(grf.run_grf, c) for c in on_one_field}) == 1
+    assert costs._setup_signature(grf.run_grf, on_one_field[0]) != costs._setup_signature(grf.run_grf, other_field[0])
+
+
+def test_announce_estimates_only_where_measured(tmp_path, monkeypatch):
+    monkeypatch.setenv(costs.ENV_VAR, str(tmp_path))
+    configs = paper.overview_configs("smoke")
+    assert "no estimate: `make estimate`" in announce(waves.run_waves, configs, is_kan)
+    measured = StepCosts()
+    for c in configs:
+        measured.measure(waves.run_waves, c)
+    line = announce(waves.run_waves, configs, is_kan)
+    assert line.startswith("2 runs to compute on cpu: about ") and "measured on this machine" in line
+
+
+def test_format_seconds():
+    assert [format_seconds(s) for s in (4.2, 600, 7200 * 3)] == ["4 s", "10 min", "6.0 h"]
+
+
+def test_every_notebook_with_runs_is_in_the_cost_model_with_the_functions_it_calls():
+    runs = notebook_runs("smoke")
+    calls = {"00_overview": ["overview_configs"], "05_waves_fig1_fig2": ["figure_1_configs"],
+             "06_waves_hyperparameters": ["waves_sweep_configs", "grid_extension_configs"],
+             "07_grf_fig3_fig4": ["figure_3_configs"], "08_grf_overfitting": ["overfitting_configs"],
+             "09_poisson_fig5": ["figure_5_configs"], "10_kan_vs_mlp_parameters": ["efficiency_configs"],
+             "11_guidance": ["figure_3_configs"]}
+    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        source = "".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code")
+        trains = any(name in source for name in ("run_experiments(", "run_mixed_sweep(", "run_sweep("))
+        assert (path.stem in runs) == trains, f"{path.stem}: trains {trains}, in the cost model {path.stem in runs}"
+        assert path.stem in costs.OWN_WORK_SECONDS, f"{path.stem} has no measured own work"
+        for name in calls.get(path.stem, []):
+            assert f"{name}(" in source, f"{path.stem} no longer calls {name}"
