@@ -36,7 +36,7 @@ STAMPS      := $(patsubst $(NB_DIR)/%.ipynb,$(RUN_DIR)/%.ok,$(NOTEBOOKS))
 export JUPYTER_PREFER_ENV_PATH := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help venv figures estimate test browser-test lab bench refresh-notebooks clean
+.PHONY: help venv figures estimate test browser-test lab bench bench-libraries refresh-notebooks clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -95,6 +95,23 @@ browser-test: $(INSTALLED) ## Run notebooks 01 and 03 in JupyterLab in headless 
 
 bench: $(INSTALLED) ## Speed benchmark against pykan 0.2.5 (prints a table)
 	$(BIN)/python benchmarks/bench_engine.py
+
+# The libraries a user would pick instead, in a venv of their own (pykan 0.2.5 in .venv cannot share one with the
+# latest pykan): pinned to the versions measured, override to compare others.
+OTHER_VENV  ?= .venv-libraries
+PYKAN_LATEST ?= pykan==0.2.8
+JAXKAN_SPEC ?= jaxkan==0.3.7
+
+$(OTHER_VENV)/.installed:
+	@test -x $(OTHER_VENV)/bin/python || $(PYTHON) -m venv $(OTHER_VENV)
+	$(OTHER_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(OTHER_VENV)/bin/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(OTHER_VENV)/bin/python -m pip install --quiet "$(PYKAN_LATEST)" "$(JAXKAN_SPEC)" "jax[cpu]" \
+	    scikit-learn pandas pyyaml sympy matplotlib tqdm
+	@touch $@
+
+bench-libraries: $(INSTALLED) $(OTHER_VENV)/.installed ## kanpaper against pykan 0.2.5, the latest pykan and jaxKAN on the paper's workloads
+	$(BIN)/python benchmarks/bench_libraries.py --compare --other-python $(OTHER_VENV)/bin/python
 
 refresh-notebooks: $(INSTALLED) ## Re-execute notebooks in place at SCALE (stored outputs readers see), then tidy them
 	for nb in $(NOTEBOOKS); do \
