@@ -3,8 +3,9 @@
 A run's wall time is ``fixed + steps x per_step``, plus a set-up its data needs once per process (sampling a GRF
 field: about a minute for 5,000 points), shared by the runs on the same data. All are measured by running the
 run's own function on its own config with a shrunk budget (``probe``): one step per grid stage from a cold start,
-then one and three steps per stage warm, so the difference of the warm runs gives the step, and the cold run
-the set-up.
+then one and three steps per stage warm (Adam steps, cheaper: 5 and 25), so the difference of the warm runs
+gives the step, and the cold run the set-up. L-BFGS probes time early steps, which take all 20 iterations, while
+a converged run's later steps can stop early: for L-BFGS runs the estimate is an upper bound.
 KAN runs are measured on one thread (how they run: several at a time, one thread each), MLP runs on all of torch's
 threads (one at a time). Runs that differ only in what does not change the work (seeds, phases, amplitudes,
 learning rate, field smoothness, frequency) share one measurement. Measurements are kept in a JSON file per
@@ -88,7 +89,8 @@ def total_steps(config: Mapping[str, Any]) -> int:
 
 def probe(config: Mapping[str, Any], steps_per_stage: int) -> dict[str, Any]:
     """``config`` with ``steps_per_stage`` steps in each grid stage (a KAN keeps its stages, so that grid
-    extensions are measured; an MLP keeps one stage: its work does not depend on them)."""
+    extensions are measured; an MLP keeps one stage: its work does not depend on them), recording only at its
+    start and end (records cost the same in every probe, and a run's every hundredth step is negligible)."""
     probed = copy.deepcopy(dict(config))
     if not is_kan(probed) and probed.get("grids"):
         probed["grids"] = probed["grids"][:1]
@@ -97,7 +99,7 @@ def probe(config: Mapping[str, Any], steps_per_stage: int) -> dict[str, Any]:
     else:
         probed["steps"] = steps_per_stage * max(len(probed.get("grids") or ()), 1)
         if "record_every" in probed:
-            probed["record_every"] = 1
+            probed["record_every"] = probed["steps"]
     return probed
 
 
@@ -169,11 +171,12 @@ class StepCosts:
         try:
             if setup not in self.entries:
                 grf.forget_fields()                        # the cold run samples its field, as a fresh run does
-            cold = self._seconds(fn, probe(config, 1))
-            one, three = self._seconds(fn, probe(config, 1)), self._seconds(fn, probe(config, 3))
+            short, long = (5, 25) if "steps" in config else (1, 3)        # Adam runs count "steps"
+            cold = self._seconds(fn, probe(config, short))
+            one, three = self._seconds(fn, probe(config, short)), self._seconds(fn, probe(config, long))
         finally:
             torch.set_num_threads(threads)
-        steps_one, steps_three = total_steps(probe(config, 1)), total_steps(probe(config, 3))
+        steps_one, steps_three = total_steps(probe(config, short)), total_steps(probe(config, long))
         per_step = max(three - one, 0.0) / (steps_three - steps_one)
         self.entries[_signature(fn, config)] = {"fixed": max(one - steps_one * per_step, 0.0), "per_step": per_step}
         self.entries.setdefault(setup, {"seconds": max(cold - one, 0.0)})
