@@ -15,27 +15,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from kanpaper import __version__, grf, paper, poisson
 from kanpaper.cache import config_key
+from kanpaper.costs import machine
 from kanpaper.experiments import describe
 from kanpaper.notebook import paper_archive
-
-def machine() -> str:
-    try:
-        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                 if line.startswith("model name")]
-    except OSError:
-        names = []
-    return f"{names[0] if names else platform.processor() or platform.machine()}, {os.cpu_count()} cores"
-
 
 def configs(args) -> list[tuple[str, dict, callable]]:
     if args.experiment == "poisson":
