@@ -36,7 +36,7 @@ import torch
 
 from . import __version__, efficiency, grf, paper, poisson, waves
 from .cache import ResultsCache, config_key
-from .devices import resolve_device
+from .devices import ENV_VAR as DEVICE_ENV, resolve_device
 from .experiments import is_kan
 from .scales import SCALES, resolve_scale
 
@@ -270,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, RuntimeError) as error:
         print(f"estimate: {error}", file=sys.stderr)
         return 2
-    os.environ["KANPAPER_DEVICE"] = costs.device        # the probes train where the notebooks will
+    os.environ[DEVICE_ENV] = costs.device        # the probes train where the notebooks will
     todo = [name for name, runs in notebook_runs(scale).items()
             for fn, configs, _ in runs for c in configs if not costs.measured(fn, c)]
     if todo:
