@@ -84,6 +84,11 @@ class MLP(nn.Module):
             x = self._act(layer(x))
         return self.linears[-1](x)
 
+    @staticmethod
+    def stacked_transposed(name: str) -> bool:
+        """Whether :meth:`forward_stacked` multiplies by the transpose of parameter ``name`` (the weights)."""
+        return name.endswith("weight")
+
     def forward_stacked(self, state: dict[str, Tensor], x: Tensor) -> Tensor:
         """R networks of this shape at once: ``state`` and shapes as :meth:`kanpaper.KAN.forward_stacked`."""
         n_members = state["linears.0.weight"].shape[0]

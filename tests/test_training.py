@@ -128,6 +128,21 @@ def test_ensemble_rejects_mismatched_members():
         Ensemble([])
 
 
+def test_ensemble_gradients_arrive_in_the_parameters_layout(data):
+    """MLP weights are stored transposed so that autograd and Adam never copy a gradient into shape."""
+    x, y = data
+    members = [MLP.uniform(2, 1, 16, 3, seed=s) for s in range(2)]
+    ensemble = Ensemble(members)
+    ((ensemble(x) - y) ** 2).mean().backward()
+    for name, p in zip(ensemble._names, ensemble.stacked):
+        assert p.is_contiguous() and p.grad.is_contiguous(), name
+        assert p.shape[1:] == (members[0].get_parameter(name).mT.shape if "weight" in name
+                               else members[0].get_parameter(name).shape), name
+    for member, copy_out in zip(members, ensemble.members()):
+        for (name, a), b in zip(member.named_parameters(), copy_out.parameters()):
+            assert torch.equal(a, b), name
+
+
 @pytest.mark.parametrize("make", [lambda s: KAN([2, 4, 3], grid_size=6, seed=s),
                                   lambda s: KAN([2, 4, 3], grid_size=300, seed=s),   # more windows than points
                                   lambda s: MLP.uniform(2, 3, 8, 3, "tanh", seed=s)])
