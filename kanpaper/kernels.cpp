@@ -7,7 +7,8 @@
 //   gather_dot:    z[m, i, c]    = sum_o     y[m,o]   t[r,i,first+c,o]
 //   scatter_outer: t[r,i,first+c,o] += v[m,i,c] y[m,o]            (summed over m)
 // Two more build the table from the coefficients (scale, pad, transpose) and take its
-// adjoint, and one evaluates the basis (or a derivative of it) on uniform knots.
+// adjoint, one evaluates the basis (or a derivative of it) on uniform knots, and one the
+// basis and its first derivative on any knots.
 // Every output element is written by one thread in a fixed order: results do not
 // depend on the number of threads.
 
@@ -342,6 +343,71 @@ torch::Tensor uniform_basis_dot(torch::Tensor x, torch::Tensor origin, torch::Te
   return dots;
 }
 
+// The basis on any increasing knots. x (R,N,I), knots (R,I,T) -> first (R,N,I) int64, the
+// K = k + 1 values (R,N,I,K) and their x-derivatives (R,N,I,K). The interval is the largest
+// j with t_j <= x (-1 below the knots), first = j + 1; the values are the Cox-de Boor
+// recursion on the knots extended by k + 1 phantom knots each side at the end spacings, as
+// splines.local_basis computes them, and the derivatives follow the recursion by the
+// product rule.
+std::vector<torch::Tensor> knot_basis(torch::Tensor x, torch::Tensor knots, int64_t K) {
+  TORCH_CHECK(x.dim() == 3 && knots.dim() == 3 && x.is_contiguous() && knots.is_contiguous() &&
+              x.size(0) == knots.size(0) && x.size(2) == knots.size(1) && knots.size(2) >= 2 &&
+              x.scalar_type() == knots.scalar_type(), "kanpaper kernels: bad knot_basis inputs");
+  TORCH_CHECK(K >= 1 && K <= kMaxBasis, "kanpaper kernels: degree too high");
+  const int64_t R = x.size(0), N = x.size(1), I = x.size(2), T = knots.size(2), k = K - 1;
+  auto first = torch::empty(x.sizes(), x.options().dtype(torch::kLong));
+  auto values = torch::empty({R, N, I, K}, x.options());
+  auto slopes = torch::empty({R, N, I, K}, x.options());
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "knot_basis", [&] {
+    const scalar_t* xs = x.data_ptr<scalar_t>();
+    const scalar_t* ts = knots.data_ptr<scalar_t>();
+    int64_t* f = first.data_ptr<int64_t>();
+    scalar_t* out = values.data_ptr<scalar_t>();
+    scalar_t* dout = slopes.data_ptr<scalar_t>();
+    at::parallel_for(0, R * N, 256, [&](int64_t lo, int64_t hi) {
+      // window[s] = t_{j-k+s}; b, db: the values and derivatives of one level with a zero on each side
+      scalar_t window[2 * kMaxBasis], w[kMaxBasis + 1], dw[kMaxBasis + 1];
+      scalar_t b[kMaxBasis + 2], db[kMaxBasis + 2], nb[kMaxBasis + 2], ndb[kMaxBasis + 2];
+      for (int64_t m = lo; m < hi; ++m) {
+        const int64_t r = m / N;
+        for (int64_t i = 0; i < I; ++i) {
+          const int64_t at = m * I + i;
+          const scalar_t* t = ts + (r * I + i) * T;
+          const scalar_t xv = xs[at];
+          const int64_t j = std::upper_bound(t, t + T, xv) - t - 1;
+          const scalar_t h_lo = t[1] - t[0], h_hi = t[T - 1] - t[T - 2];
+          for (int64_t s = 0; s < 2 * k + 2; ++s) {
+            const int64_t q = j - k + s;
+            window[s] = q < 0 ? t[0] - h_lo * scalar_t(-q)
+                      : q >= T ? t[T - 1] + h_hi * scalar_t(q - T + 1) : t[q];
+          }
+          b[0] = 0; b[1] = 1; b[2] = 0;
+          db[0] = 0; db[1] = 0; db[2] = 0;
+          for (int64_t d = 1; d <= k; ++d) {
+            for (int64_t c = 0; c <= d + 1; ++c) {   // t_m and t_{m+d}, m = j - d + c
+              const scalar_t span = window[k + c] - window[k - d + c];
+              w[c] = (xv - window[k - d + c]) / span;
+              dw[c] = scalar_t(1) / span;
+            }
+            nb[0] = 0; ndb[0] = 0;
+            for (int64_t c = 0; c <= d; ++c) {
+              nb[c + 1] = w[c] * b[c] + (1 - w[c + 1]) * b[c + 1];
+              ndb[c + 1] = dw[c] * b[c] + w[c] * db[c] - dw[c + 1] * b[c + 1] + (1 - w[c + 1]) * db[c + 1];
+            }
+            nb[d + 2] = 0; ndb[d + 2] = 0;
+            std::copy(nb, nb + d + 3, b);
+            std::copy(ndb, ndb + d + 3, db);
+          }
+          f[at] = j + 1;
+          std::copy(b + 1, b + 1 + K, out + at * K);
+          std::copy(db + 1, db + 1 + K, dout + at * K);
+        }
+      }
+    });
+  });
+  return {first, values, slopes};
+}
+
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("contract", &contract, "sum over inputs and k+1 rows of basis values times gathered rows");
   m.def("gather_dot", &gather_dot, "dot products of output vectors with gathered rows");
@@ -350,4 +416,5 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("table_backward", &table_backward, "gradients of make_table for coefficients and scales");
   m.def("uniform_basis", &uniform_basis, "first touched basis and k+1 basis values on uniform knots");
   m.def("uniform_basis_dot", &uniform_basis_dot, "basis values on uniform knots dotted with weights");
+  m.def("knot_basis", &knot_basis, "first touched basis, k+1 basis values and their x-derivatives on any knots");
 }

@@ -10,7 +10,10 @@ without materialising them, and evaluate the uniform-knot basis in one pass:
   form a closed family under differentiation, so gradients of any order (the
   Deep Ritz loss differentiates through ``u'``) stay inside the three kernels;
 - ``uniform_basis``: the ``k + 1`` values of the basis, or of its ``d``-th
-  derivative, on equally spaced knots; its backward is the next derivative.
+  derivative, on equally spaced knots; its backward is the next derivative;
+- ``knot_basis``: the basis on any increasing knots (after a grid update) and its
+  first derivative, the backward; gradients of higher order differentiate the
+  PyTorch recursion of :mod:`kanpaper.splines` instead.
 
 The kernels are built by ``setup.py`` at install (``make venv``), in two variants:
 ``_kernels_default`` for any CPU and ``_kernels_avx512``; the import picks the one
@@ -36,9 +39,9 @@ from torch import Tensor
 
 from . import splines
 
-__all__ = ["available", "disabled", "usable", "uniform_basis", "table", "contract", "MAX_BASIS_DEGREE"]
+__all__ = ["available", "disabled", "usable", "uniform_basis", "knot_basis", "table", "contract", "MAX_BASIS_DEGREE"]
 
-MAX_BASIS_DEGREE = 15   # uniform_basis keeps k + 1 values in registers (kMaxBasis in kernels.cpp)
+MAX_BASIS_DEGREE = 15   # the basis kernels keep k + 1 values in registers (kMaxBasis in kernels.cpp)
 
 
 _enabled = os.environ.get("KANPAPER_KERNELS", "1") != "0"
@@ -139,6 +142,32 @@ class _BasisDot(torch.autograd.Function):
         if ctx.needs_input_grad[1]:
             d_weights = grad.unsqueeze(-1) * _UniformBasis.apply(x, *args, ctx.order)[1]
         return d_x, d_weights, None, None, None, None, None
+
+
+class _KnotBasis(torch.autograd.Function):
+    """``(first, values)`` of the basis on any knots; backward: the x-derivatives the kernel returned with
+    them, or, while the gradient's own graph is built (``create_graph``), the PyTorch recursion differentiated,
+    whose derivatives of every order are exact."""
+
+    @staticmethod
+    def forward(ctx, x, knots, k):
+        first, values, slopes = _extension().knot_basis(x, knots, k + 1)
+        ctx.save_for_backward(x, knots, slopes)
+        ctx.k = k
+        ctx.mark_non_differentiable(first)
+        return first, values
+
+    @staticmethod
+    def backward(ctx, _, grad):
+        if not ctx.needs_input_grad[0]:
+            return None, None, None
+        x, knots, slopes = ctx.saved_tensors
+        if torch.is_grad_enabled():
+            values = splines.local_basis(x, knots, ctx.k, uniform=False)[1]
+            if not values.requires_grad:    # k = 0: piecewise constant
+                return torch.zeros_like(x), None, None
+            return torch.autograd.grad(values, x, grad, create_graph=True)[0], None, None
+        return (grad * slopes).sum(-1), None, None
 
 
 class _Contract(torch.autograd.Function):
@@ -246,6 +275,23 @@ def uniform_basis(x: Tensor, knots: Tensor, k: int) -> tuple[Tensor, Tensor]:
     spacing = ((knots[..., -1] - knots[..., 0]) / (n_knots - 1)).reshape(origin.shape).contiguous()
     flat = x.reshape(origin.shape[0], -1, x.shape[-1]).contiguous()
     first, values = _UniformBasis.apply(flat, origin, spacing, n_knots, k, 0)
+    return first.view(x.shape), values.view(*x.shape, k + 1)
+
+
+def knot_basis(x: Tensor, knots: Tensor, k: int) -> tuple[Tensor, Tensor]:
+    """:func:`splines.local_basis` on any increasing knots, in one kernel (``None`` from a build that predates it).
+
+    Args:
+        x: ``(*R, N, n_in)``; knots: ``(*R, n_in, G + 2k + 1)``, increasing.
+
+    Returns:
+        ``first`` ``(*R, N, n_in)`` long and ``values`` ``(*R, N, n_in, k + 1)``.
+    """
+    if not hasattr(_extension(), "knot_basis"):
+        return None
+    flat_knots = knots.reshape(-1, *knots.shape[-2:]).contiguous()
+    flat = x.reshape(flat_knots.shape[0], -1, x.shape[-1]).contiguous()
+    first, values = _KnotBasis.apply(flat, flat_knots, k)
     return first.view(x.shape), values.view(*x.shape, k + 1)
 
 

@@ -1,10 +1,9 @@
 """Evaluating a KAN layer: the one place that decides how.
 
 ``y_q = sum_p w_b[p, q] b(x_p) + w_s[p, q] sum_m c[p, q, m] B_m(x_p)`` for one model or a stack of
-them (an ensemble). On CPU, with the fused kernels built, the basis on uniform knots and the
-coefficient contraction run in :mod:`kanpaper.kernels`; otherwise (GPU, no build, ``torch.func``
-transforms, non-uniform knots for the basis) in PyTorch operations from :mod:`kanpaper.splines`
-and :func:`gather_contract` here. Both read the coefficients through the same padded numbering
+them (an ensemble). On CPU, with the fused kernels built, the basis (on uniform or any knots) and
+the coefficient contraction run in :mod:`kanpaper.kernels`; otherwise (GPU, no build, ``torch.func``
+transforms) in PyTorch operations from :mod:`kanpaper.splines` and :func:`gather_contract` here. Both read the coefficients through the same padded numbering
 (:func:`kanpaper.splines.pad_basis`): ``k + 1`` zero rows on each side, so that the ``k + 1``
 bases touched by any point, inside or outside the knots, are ``first .. first + k``.
 """
@@ -42,10 +41,10 @@ def spline_layer(x: Tensor, knots: Tensor, coef: Tensor, scale_sp: Tensor, scale
     """
     uniform = splines.is_uniform(knots)
     fused = kernels.usable(x, knots, coef)
-    if fused and uniform and k <= kernels.MAX_BASIS_DEGREE:
-        first, values = kernels.uniform_basis(x, knots, k)                     # (*R, N, n_in), (..., k+1)
-    else:
-        first, values = splines.local_basis(x, knots, k, uniform)
+    basis = None
+    if fused and k <= kernels.MAX_BASIS_DEGREE:
+        basis = kernels.uniform_basis(x, knots, k) if uniform else kernels.knot_basis(x, knots, k)
+    first, values = basis or splines.local_basis(x, knots, k, uniform)        # (*R, N, n_in), (..., k+1)
     if fused:
         y = kernels.contract(values, first, kernels.table(coef, scale_sp, k))
     else:

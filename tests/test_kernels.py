@@ -10,7 +10,7 @@ import warnings
 import pytest
 import torch
 
-from kanpaper import KAN, kernels
+from kanpaper import KAN, kernels, splines
 from kanpaper.layer import spline_layer
 
 needs_kernels = pytest.mark.skipif(not kernels.available(), reason="fused kernels not built on this machine")
@@ -21,13 +21,15 @@ def test_kernels_build_where_a_compiler_exists():
         assert kernels.available(), "a C++ compiler is installed but kanpaper's kernels did not build"
 
 
-def layer_tensors(gen, n_members, n_in, n_out, G, k, dtype=torch.float64):
+def layer_tensors(gen, n_members, n_in, n_out, G, k, dtype=torch.float64, uniform=True):
     lead = (n_members,) if n_members else ()
     knots = torch.linspace(-1, 1, G + 1, dtype=dtype)
     h = 2 / G
     knots = torch.cat([knots[0] - h * torch.arange(k, 0, -1, dtype=dtype), knots,
                        knots[-1] + h * torch.arange(1, k + 1, dtype=dtype)])
     knots = knots.expand(*lead, n_in, -1).contiguous()
+    if not uniform:   # every knot moved by up to 0.4 h: still increasing, as after a grid update
+        knots = knots + 0.4 * h * torch.rand(knots.shape, generator=gen, dtype=dtype)
     coef = torch.randn(*lead, n_in, n_out, G + k, generator=gen, dtype=dtype).requires_grad_()
     scale_sp = torch.randn(*lead, n_in, n_out, generator=gen, dtype=dtype).requires_grad_()
     scale_base = torch.randn(*lead, n_in, n_out, generator=gen, dtype=dtype).requires_grad_()
@@ -47,9 +49,11 @@ def outputs_and_derivatives(x, knots, coef, scale_sp, scale_base, k):
 @pytest.mark.parametrize("n_members", [0, 3])
 @pytest.mark.parametrize("k", [0, 1, 3, 5, 7])          # k + 1 = 1 and 8 take the loops sized at run time
 @pytest.mark.parametrize("n_out", [1, 3, 8, 11, 17])    # vector registers of 8 and the remainders
-def test_layer_and_its_derivatives_match_pytorch_path(gen, n_members, k, n_out):
+@pytest.mark.parametrize("uniform", [True, False])      # the closed form, or the recursion on moved knots
+def test_layer_and_its_derivatives_match_pytorch_path(gen, n_members, k, n_out, uniform):
     lead = (n_members,) if n_members else ()
-    tensors = layer_tensors(gen, n_members, 4, n_out, 7, k)
+    tensors = layer_tensors(gen, n_members, 4, n_out, 7, k, uniform=uniform)
+    assert splines.is_uniform(tensors[0]) is uniform
     x = (torch.rand(*lead, 60, 4, generator=gen, dtype=torch.float64) * 3 - 1.5).requires_grad_()  # in and out
     fused = outputs_and_derivatives(x, *tensors, k)
     with kernels.disabled():
@@ -113,6 +117,16 @@ def test_kernel_gradients_pass_gradcheck(gen):
     x = (torch.floor((x.detach() + 2.2) / 0.44) * 0.44 - 2.2 + 0.22).requires_grad_()
     assert torch.autograd.gradcheck(basis, (x,))
     assert torch.autograd.gradgradcheck(basis, (x,))
+    moved = knots + 0.15 * torch.rand(knots.shape, generator=gen, dtype=torch.float64)   # still increasing
+
+    def knot_basis(x):
+        return kernels.knot_basis(x, moved, 2)[1]
+    # points 1e-3 or more from every knot: they stay inside their intervals under the finite-difference steps
+    x = (torch.rand(2, 6, 3, generator=gen, dtype=torch.float64) * 3.6 - 1.8)
+    gap = (x.unsqueeze(-1) - moved.unsqueeze(1)).abs().amin(-1)
+    x = torch.where(gap < 1e-3, x + 2e-3, x).requires_grad_()
+    assert torch.autograd.gradcheck(knot_basis, (x,))
+    assert torch.autograd.gradgradcheck(knot_basis, (x,))
 
 
 THREADS_SCRIPT = """
