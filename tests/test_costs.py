@@ -15,12 +15,12 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 def test_total_steps_and_probes_keep_the_work_of_a_step():
     grf_kan = paper.figure_3_configs("default")[3, 0.125, "kan3"]
     grf_mlp = paper.figure_3_configs("default")[3, 0.125, "mlp_tanh"]
-    assert total_steps(grf_kan) == 5 * 6 and total_steps(probe(grf_kan, 3)) == 5 * 3      # every grid stage kept
+    assert total_steps(grf_kan) == 5 * 20 and total_steps(probe(grf_kan, 3)) == 5 * 3     # every grid stage kept
     assert probe(grf_kan, 1)["grids"] == grf_kan["grids"]
     assert total_steps(probe(grf_mlp, 3)) == 3 and probe(grf_mlp, 3)["grids"] == grf_mlp["grids"][:1]
     ext = next(c for c in paper.grid_extension_configs("default").values() if len(c.get("grids") or ()) > 1)
     assert total_steps(probe(ext, 2)) == 2 * len(ext["grids"]) == probe(ext, 2)["record_every"]
-    assert grf_kan["steps_per_grid"] == 6, "probe must not change the config it is given"
+    assert grf_kan["steps_per_grid"] == 20, "probe must not change the config it is given"
 
 
 def test_runs_differing_only_in_neutral_settings_share_a_measurement():
