@@ -385,9 +385,8 @@ std::vector<torch::Tensor> knot_basis(torch::Tensor x, torch::Tensor knots, int6
           db[0] = 0; db[1] = 0; db[2] = 0;
           for (int64_t d = 1; d <= k; ++d) {
             for (int64_t c = 0; c <= d + 1; ++c) {   // t_m and t_{m+d}, m = j - d + c
-              const scalar_t span = window[k + c] - window[k - d + c];
-              w[c] = (xv - window[k - d + c]) / span;
-              dw[c] = scalar_t(1) / span;
+              dw[c] = scalar_t(1) / (window[k + c] - window[k - d + c]);
+              w[c] = (xv - window[k - d + c]) * dw[c];
             }
             nb[0] = 0; ndb[0] = 0;
             for (int64_t c = 0; c <= d; ++c) {
