@@ -3,7 +3,7 @@
 The pure PyTorch layer (``layer.spline_layer``) spends most of an ensemble's step
 moving gathered coefficients through memory: ``(R, N, n_in, k + 1, n_out)``
 values written, read and scattered back. These kernels compute the same sums
-without materialising them, and evaluate the uniform-knot basis in one pass:
+without materialising them, and evaluate the basis in one pass:
 
 - ``contract``: ``y[r,n,o] = sum_{i,c} v[r,n,i,c] t[r,i,first[r,n,i]+c,o]``;
 - its adjoints ``gather_dot`` (into ``v``) and ``scatter_outer`` (into ``t``), which
