@@ -6,15 +6,13 @@ run's own function on its own config with a shrunk budget (``probe``): one step 
 then one and three steps per stage warm (Adam steps, cheaper: 5 and 25), so the difference of the warm runs
 gives the step, and the cold run the set-up. L-BFGS probes time early steps, which take all 20 iterations, while
 a converged run's later steps can stop early: for L-BFGS runs the estimate is an upper bound.
-KAN runs are measured on one thread (how they run: several at a time, one thread each), MLP runs on all of torch's
-threads (one at a time). Runs that differ only in what does not change the work (seeds, phases, amplitudes,
+Every run is measured on one thread, as it runs (several at a time, one thread each). Runs that differ only in what does not change the work (seeds, phases, amplitudes,
 learning rate, field smoothness, frequency) share one measurement. Measurements are kept in a JSON file per
-machine, torch, kanpaper version, device and thread count (``$KANPAPER_COSTS``, default ``.cache/costs/``), so a
-machine is calibrated once.
+machine, torch, kanpaper version, device and threads per run (``$KANPAPER_COSTS``, default ``.cache/costs/``), so
+a machine is calibrated once.
 
 :func:`estimate_runs` turns measurements into the wall time of a list of runs as
-:func:`~kanpaper.experiments.run_experiments` schedules them (MLPs one after another, KANs longest first onto
-the free core); :func:`estimate_notebooks` adds each notebook's own work (plots, exact fields) to its runs, for
+:func:`~kanpaper.experiments.run_experiments` schedules them (longest first onto the core that frees first); :func:`estimate_notebooks` adds each notebook's own work (plots, exact fields) to its runs, for
 ``make estimate``: ``python -m kanpaper.costs --scale paper``.
 """
 
@@ -40,33 +38,32 @@ from .devices import ENV_VAR as DEVICE_ENV, resolve_device
 from .experiments import is_kan
 from .scales import SCALES, resolve_scale
 
-__all__ = ["ENV_VAR", "notebook_runs", "OWN_WORK_SECONDS", "total_steps", "probe", "StepCosts", "estimate_runs",
-           "estimate_notebooks", "announce", "format_seconds"]
+__all__ = ["ENV_VAR", "THREADS_PER_RUN", "notebook_runs", "OWN_WORK_SECONDS", "total_steps", "probe", "StepCosts",
+           "estimate_runs", "expected_seconds", "estimate_notebooks", "announce", "format_seconds"]
 
 ENV_VAR = "KANPAPER_COSTS"
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / ".cache" / "costs"
 # config keys that change a run's numbers but not its work
 COST_NEUTRAL = ("seed", "amplitudes", "lr", "sigma", "k")
 
-RunList = list[tuple[Callable, list[dict[str, Any]], Callable[[Mapping[str, Any]], bool]]]
+THREADS_PER_RUN = 1        # as kanpaper.experiments.run_experiments runs them
+RunList = list[tuple[Callable, list[dict[str, Any]]]]
 
 
 def notebook_runs(scale: str) -> dict[str, RunList]:
-    """The runs each notebook asks for at ``scale``: ``{notebook: [(run function, configs, in parallel?)]}``,
+    """The runs each notebook asks for at ``scale``: ``{notebook: [(run function, configs)]}``,
     built from the same :mod:`kanpaper.paper` functions the notebooks call."""
     kan_sweep, mlp_sweep = paper.waves_sweep_configs(scale)
-    grf_runs = [(grf.run_grf, list(paper.figure_3_configs(scale).values()), is_kan)]
+    grf_runs = [(grf.run_grf, list(paper.figure_3_configs(scale).values()))]
     return {
-        "00_overview": [(waves.run_waves, paper.overview_configs(scale), lambda c: False)],
-        "05_waves_fig1_fig2": [(waves.run_waves, paper.figure_1_configs(p, scale), is_kan)
-                               for p in ("equal", "increasing")],
-        "06_waves_hyperparameters": [(waves.run_waves, kan_sweep, is_kan), (waves.run_waves, mlp_sweep, is_kan),
-                                     (waves.run_waves, list(paper.grid_extension_configs(scale).values()), is_kan)],
+        "00_overview": [(waves.run_waves, paper.overview_configs(scale))],
+        "05_waves_fig1_fig2": [(waves.run_waves, paper.figure_1_configs(p, scale)) for p in ("equal", "increasing")],
+        "06_waves_hyperparameters": [(waves.run_waves, kan_sweep), (waves.run_waves, mlp_sweep),
+                                     (waves.run_waves, list(paper.grid_extension_configs(scale).values()))],
         "07_grf_fig3_fig4": grf_runs,
-        "08_grf_overfitting": [(grf.run_grf, list(paper.overfitting_configs(scale).values()), is_kan)],
-        "09_poisson_fig5": [(poisson.run_poisson, list(paper.figure_5_configs("ritz", scale).values()), is_kan)],
-        "10_kan_vs_mlp_parameters": [(efficiency.run_efficiency, list(paper.efficiency_configs(scale).values()),
-                                      lambda c: True)],
+        "08_grf_overfitting": [(grf.run_grf, list(paper.overfitting_configs(scale).values()))],
+        "09_poisson_fig5": [(poisson.run_poisson, list(paper.figure_5_configs("ritz", scale).values()))],
+        "10_kan_vs_mlp_parameters": [(efficiency.run_efficiency, list(paper.efficiency_configs(scale).values()))],
         "11_guidance": grf_runs,
     }
 
@@ -135,7 +132,7 @@ class StepCosts:
     def __init__(self, directory: str | os.PathLike | None = None, device: str | None = None):
         self.device = str(resolve_device(device))
         self.context = {"machine": machine(), "torch": torch.__version__, "kanpaper": __version__,
-                        "device": self.device, "threads": torch.get_num_threads()}
+                        "device": self.device, "threads_per_run": THREADS_PER_RUN}
         name = hashlib.sha256(json.dumps(self.context, sort_keys=True).encode()).hexdigest()[:16]
         self.path = Path(directory or os.environ.get(ENV_VAR) or DEFAULT_DIR) / f"{name}.json"
         self.entries: dict[str, dict[str, float]] = {}
@@ -165,8 +162,7 @@ class StepCosts:
 
     def _time(self, fn: Callable, config: Mapping[str, Any]) -> None:
         threads = torch.get_num_threads()
-        if is_kan(config):
-            torch.set_num_threads(1)
+        torch.set_num_threads(THREADS_PER_RUN)
         setup = _setup_signature(fn, config)
         try:
             if setup not in self.entries:
@@ -193,21 +189,28 @@ class StepCosts:
         return cost["fixed"] + total_steps(config) * cost["per_step"]
 
 
-def estimate_runs(fn: Callable, configs: Sequence[Mapping[str, Any]], in_parallel: Callable[[Mapping[str, Any]], bool],
-                  costs: StepCosts, workers: int | None = None) -> float:
-    """Wall seconds of ``configs`` scheduled as :func:`~kanpaper.sweep.run_mixed_sweep` runs them: the heavy
-    ones one after another, the light ones longest first onto whichever of ``workers`` (default: all cores)
-    frees first; plus each distinct data set-up once (a lower bound where parallel workers repeat it)."""
+def estimate_runs(fn: Callable, configs: Sequence[Mapping[str, Any]], costs: StepCosts,
+                  workers: int | None = None) -> float:
+    """Wall seconds of ``configs`` scheduled as :func:`~kanpaper.experiments.run_experiments` runs them:
+    longest first onto whichever of ``workers`` (default: all cores) frees first (one after another with
+    ``workers=1``); plus each distinct data set-up once (a lower bound where parallel workers repeat it).
+    Each run's time is measured alone on one thread: beside another it runs up to 1.3x slower on a 2-core machine."""
     workers = workers or os.cpu_count() or 1
     setups = {_setup_signature(fn, c): costs.setup_seconds(fn, c) for c in configs}
-    heavy = sum(setups.values()) + sum(costs.run_seconds(fn, c) for c in configs if not in_parallel(c))
-    light = sorted((costs.run_seconds(fn, c) for c in configs if in_parallel(c)), reverse=True)
-    if len(light) <= 1:
-        return heavy + sum(light)
-    free = [0.0] * min(workers, len(light))
-    for seconds in light:
+    free = [0.0] * min(workers, max(len(configs), 1))
+    for seconds in sorted((costs.run_seconds(fn, c) for c in configs), reverse=True):
         heapq.heappush(free, heapq.heappop(free) + seconds)
-    return heavy + max(free)
+    return sum(setups.values()) + max(free)
+
+
+def expected_seconds(fn: Callable, configs: Sequence[Mapping[str, Any]]) -> Callable[[Mapping[str, Any]], float]:
+    """A run's expected cost, to start the longest first: its estimated seconds where this machine's step costs
+    of every run in ``configs`` are measured (nothing is measured here), else 1 for an MLP and 0 for a KAN (an
+    MLP's dense products are the larger work at every scale of the paper)."""
+    costs = StepCosts()
+    if configs and all(costs.measured(fn, c) for c in configs):
+        return lambda config: costs.run_seconds(fn, config)
+    return lambda config: 0.0 if is_kan(config) else 1.0
 
 
 def estimate_notebooks(scale: str | None = None, costs: StepCosts | None = None,
@@ -223,28 +226,27 @@ def estimate_notebooks(scale: str | None = None, costs: StepCosts | None = None,
     for name in names:
         total = todo = 0
         seconds = 0.0
-        for fn, configs, in_parallel in runs.get(name, []):
+        for fn, configs in runs.get(name, []):
             keys = [config_key(c) for c in configs]
             missing = [c for c, key in zip(configs, keys)
                        if key not in seen and (cache is None or cache.load(c) is None)]
             seen.update(keys)
             total, todo = total + len(configs), todo + len(missing)
-            seconds += estimate_runs(fn, missing, in_parallel, costs)
+            seconds += estimate_runs(fn, missing, costs)
         own = OWN_WORK_SECONDS.get(name, 0.0)
         rows.append({"notebook": name, "runs": total, "to_compute": todo, "runs_seconds": seconds,
                      "own_seconds": own, "seconds": seconds + own})
     return rows
 
 
-def announce(fn: Callable, configs: Sequence[Mapping[str, Any]], in_parallel: Callable[[Mapping[str, Any]], bool],
-             workers: int | None = None) -> str:
+def announce(fn: Callable, configs: Sequence[Mapping[str, Any]], workers: int | None = None) -> str:
     """What is about to run and, where this machine's step costs are measured (``make estimate``; nothing is
     measured here), how long it should take."""
     costs = StepCosts()
     count = f"{len(configs)} run{'s' if len(configs) != 1 else ''} to compute"
     if not all(costs.measured(fn, c) for c in configs):
         return f"{count} on {costs.device} (no estimate: `make estimate` measures this machine's step costs)"
-    seconds = estimate_runs(fn, configs, in_parallel, costs, workers)
+    seconds = estimate_runs(fn, configs, costs, workers)
     return f"{count} on {costs.device}: about {format_seconds(seconds)} (step costs measured on this machine)"
 
 
@@ -279,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     cache = ResultsCache(args.cache_dir) if args.cache_dir else None
     rows = estimate_notebooks(scale, costs, cache)
     print(f"\nEstimated wall time of `make figures SCALE={scale}` on {costs.context['machine']}, "
-          f"{costs.device}, {costs.context['threads']} threads, torch {costs.context['torch']}"
+          f"{costs.device}, one thread per run, torch {costs.context['torch']}"
           + (f", with the runs in {args.cache_dir} done" if cache else ", from an empty results cache") + "\n")
     print("| notebook | runs (to compute) | runs | own work | total |")
     print("|---|---|---|---|---|")

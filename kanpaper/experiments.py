@@ -4,14 +4,15 @@ A run is a JSON-serialisable config dict (its content is the run's key in the re
 ``"model"`` :class:`ModelSpec` (as a dict) and the experiment's own settings. The model is built by one
 function, :func:`build_model`; its grids follow a :class:`~kanpaper.training.GridSchedule`; a run is
 labelled by :func:`describe`; and a list of runs goes through :func:`run_experiments`, which looks each up
-in the results cache and computes the missing ones (wide MLPs one at a time on all threads, small KANs in
-parallel processes). ``waves``, ``grf`` and ``poisson`` are the three experiments on this protocol;
+in the results cache and computes the missing ones, each on one thread, as many at a time as there are
+cores. ``waves``, ``grf`` and ``poisson`` are the three experiments on this protocol;
 ``kanpaper.paper`` holds the paper's configurations of them.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -22,9 +23,9 @@ from .cache import ResultsCache
 from .checks import check_choice
 from .kan import KAN
 from .mlp import MLP
-from .sweep import run_mixed_sweep
+from .sweep import run_sweep, scheduler_address
 
-__all__ = ["ModelSpec", "build_model", "describe", "is_kan", "run_experiments", "stage_steps"]
+__all__ = ["ModelSpec", "build_model", "describe", "run_label", "is_kan", "run_experiments", "stage_steps"]
 
 KINDS = ("kan", "mlp")
 
@@ -121,14 +122,36 @@ def describe(config: Mapping[str, Any]) -> str:
     return label + (" (data grid)" if config.get("grid_updates") else "")
 
 
+def run_label(config: Mapping[str, Any]) -> str:
+    """:func:`describe` and the run's problem: ``"KAN W10 D3 G5-40 d=3 σ=0.125"``, ``"MLP tanh W256 D6 k=8"``."""
+    problem = [f"{name}={config[key]:g}" for key, name in (("dim", "d"), ("sigma", "σ"), ("k", "k")) if key in config]
+    return " ".join([describe(config), *problem])
+
+
 def run_experiments(fn: Callable[..., Mapping[str, Any]], configs: Sequence[Mapping[str, Any]], *,
                     cache: ResultsCache | None = None, workers: int | None = None,
                     scheduler: str | None = None) -> list[dict[str, np.ndarray]]:
-    """``[fn(c) for c in configs]`` through the results cache: MLP runs one at a time with all threads,
-    KAN runs ``workers`` at a time (default: all cores; 1 keeps them in this process), or every run as one
-    task on a Dask cluster (``scheduler`` or ``$KANPAPER_DASK_SCHEDULER``), see
-    :func:`kanpaper.sweep.run_mixed_sweep`. ``fn(config, progress=...)`` is an experiment's run function."""
-    return run_mixed_sweep(fn, configs, is_kan, cache=cache, workers=workers, scheduler=scheduler)
+    """``[fn(c) for c in configs]`` through the results cache, every missing run on one torch thread.
+
+    The runs go ``workers`` at a time (default: all cores) into worker processes, longest first (by this
+    machine's measured step costs where ``make estimate`` has measured them, else MLPs before KANs), each
+    reported when it finishes; with ``workers=1``, or one run to compute, they run in this process with their
+    own progress bars. On a Dask cluster (``scheduler`` or ``$KANPAPER_DASK_SCHEDULER``) every run is one task.
+    One thread per run wherever it runs: a run's numbers do not depend on how many runs are computed beside it
+    (the thread count changes how sums are split, so their rounding), and two single-thread runs side by side
+    get through more work on a small machine than one run on two threads (1.15-1.3x, measured on 2 cores).
+    The runs are announced first, with their estimated time where :mod:`kanpaper.costs` has measured this
+    machine. ``fn(config, progress=...)`` is an experiment's run function.
+    """
+    from .costs import announce, expected_seconds        # costs builds on this module
+    configs = list(configs)
+    todo = [c for c in configs if cache is None or cache.load(c) is None]
+    if todo:
+        print(announce(fn, todo, workers), flush=True)
+    inline = scheduler_address(scheduler) is None and (workers == 1 or len(todo) <= 1)
+    return run_sweep(partial(fn, progress=inline), configs, n_jobs=1 if inline else workers or -1, cache=cache,
+                     threads_per_job=1, show_progress=not inline, scheduler=scheduler,
+                     priority=expected_seconds(fn, todo), label=run_label)
 
 
 def stage_steps(config: Mapping[str, Any]) -> int:

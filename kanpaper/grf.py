@@ -26,7 +26,7 @@ import scipy.linalg
 import torch
 
 from .devices import resolve_device
-from .experiments import ModelSpec, build_model, describe, stage_steps
+from .experiments import ModelSpec, build_model, run_label, stage_steps
 from .training import GridSchedule, regression_loss, rmse, train
 
 __all__ = ["GRFData", "forget_fields", "rbf_kernel", "truncated_kl", "exact_field", "nystrom_field", "kl_covariance",
@@ -188,6 +188,6 @@ def run_grf(config: Mapping[str, Any], progress: bool = True) -> dict[str, np.nd
     result = train(model, regression_loss(x, y), stage_steps(config), optimizer="lbfgs",
                    schedule=schedule, fresh_optimizer_every_step=not is_kan,
                    metrics_fn=lambda m: {"train": rmse(m, x, y), "test": rmse(m, xt, yt)},
-                   progress=progress, desc=f"{describe(config)} d={dim} σ={config['sigma']}")
+                   progress=progress, desc=run_label(config))
     return {"train": result.metrics["train"], "test": result.metrics["test"], "diverged_at": result.diverged_at,
             "modes": np.asarray(data["modes"]), "seconds": np.asarray(result.seconds)}

@@ -27,7 +27,7 @@ from torch import Tensor, nn
 
 from .checks import check_choice
 from .devices import resolve_device
-from .experiments import ModelSpec, build_model, describe, stage_steps
+from .experiments import ModelSpec, build_model, run_label, stage_steps
 from .training import GridSchedule, train
 
 __all__ = ["exact_solution", "exact_derivative", "source", "collocation_points", "midpoints", "derivatives",
@@ -163,7 +163,7 @@ def run_poisson(config: Mapping[str, Any], progress: bool = True) -> dict[str, n
                                         update_until=int(config.get("update_until", 50)))
     result = train(model, loss_fn, stage_steps(config), optimizer="lbfgs", schedule=schedule,
                    reset_optimizer_on_update=True, metrics_fn=lambda m: solution_errors(m, x, k),
-                   progress=progress, desc=f"{describe(config)} k={k:g}")
+                   progress=progress, desc=run_label(config))
     u, du = derivatives(model, x, order=1, create_graph=False)
     off = solution_errors(model, midpoints(x), k)
     return {"l2": result.metrics["l2"], "h1": result.metrics["h1"], "loss": result.losses,

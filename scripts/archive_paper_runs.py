@@ -5,7 +5,8 @@ Usage: python scripts/archive_paper_runs.py poisson [--models kan mlp] [--ks 32 
 
 Every finished run lands in ``results/paper/`` (the results cache of ``make figures SCALE=paper``, which then
 replots without recomputing) and gets a line in ``results/paper/MANIFEST.json``: the run, its cache key,
-its wall time, the machine, the thread count, the load average at its end (above the core count: the wall time
+its wall time, the machine, the thread count (one since kanpaper computes every run on one thread; two for the
+runs archived before), the load average at its end (above the core count: the wall time
 was taken on a shared machine and is an upper bound) and the versions. Runs already in the archive are skipped, so
 an interrupted archive run resumes where it stopped.
 """
@@ -23,7 +24,7 @@ import torch
 
 from kanpaper import __version__, grf, paper, poisson
 from kanpaper.cache import config_key
-from kanpaper.costs import machine
+from kanpaper.costs import THREADS_PER_RUN, machine
 from kanpaper.experiments import describe
 from kanpaper.notebook import paper_archive
 
@@ -47,6 +48,7 @@ def main() -> None:
                         help="GRF models (default: all five), or Poisson models kan / mlp (default: both)")
     parser.add_argument("--ks", nargs="*", type=int, default=None, help="Poisson frequencies (default: all)")
     args = parser.parse_args()
+    torch.set_num_threads(THREADS_PER_RUN)        # as make figures computes a run, so that a rerun gives its bits
     cache = paper_archive()
     manifest_path = cache.directory / "MANIFEST.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}

@@ -168,3 +168,33 @@ def test_threads_per_job_sets_worker_threads():
     assert [int(r["threads"][0]) for r in runs] == [1, 1]
     with pytest.raises(ValueError, match="threads_per_job"):
         run_sweep(torch_threads, [{"i": 0}, {"i": 1}], n_jobs=2, threads_per_job=0)
+
+
+def started_at(config):
+    import torch
+    return {"start": np.array([time.perf_counter_ns()]), "threads": np.array([torch.get_num_threads()])}
+
+
+def test_in_process_runs_start_longest_first_on_the_threads_asked_for():
+    import torch
+    before = torch.get_num_threads()
+    configs = [{"t": t} for t in (1, 3, 2)]
+    runs = run_sweep(started_at, configs, n_jobs=1, threads_per_job=1, priority=lambda c: c["t"])
+    starts = [int(r["start"][0]) for r in runs]
+    assert starts[1] < starts[2] < starts[0], f"start order by priority 3, 2, 1 expected, got {starts}"
+    assert [int(r["threads"][0]) for r in runs] == [1, 1, 1] and torch.get_num_threads() == before
+
+
+def test_a_run_is_the_same_alone_in_this_process_or_beside_others_in_workers(tmp_path):
+    """One thread per run wherever it runs: a KAN and an MLP give the same bits computed alone (in this process,
+    as a resumed notebook does) and two at a time in worker processes. (These Deep Ritz runs' sums round
+    differently on one thread and on two, so the test fails if a lone run takes the process's threads.)"""
+    from kanpaper import paper, poisson
+    from kanpaper.experiments import run_experiments
+
+    configs = [paper.figure_5_configs("ritz", "smoke")[model, 2] for model in ("kan", "mlp")]
+    pooled = run_experiments(poisson.run_poisson, configs, cache=ResultsCache(tmp_path / "pooled"), workers=2)
+    alone = [run_experiments(poisson.run_poisson, [c], cache=ResultsCache(tmp_path / "alone"))[0] for c in configs]
+    for config, a, b in zip(configs, pooled, alone):
+        for name in a:
+            assert np.array_equal(a[name], b[name]), f"{name} of {config['model']['kind']} differs alone and pooled"

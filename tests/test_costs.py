@@ -39,6 +39,7 @@ def test_measure_once_then_read_back(tmp_path, monkeypatch):
     assert cost["per_step"] > 0 and cost["fixed"] >= 0
     stored = json.loads(measured.path.read_text())
     assert stored["context"]["device"] == "cpu" and len(stored["entries"]) == 2     # the run and its data set-up
+    assert stored["context"]["threads_per_run"] == 1
     assert measured.setup_seconds(waves.run_waves, config) >= 0
     monkeypatch.setattr(StepCosts, "_time", lambda *a: pytest.fail("measured twice"))
     again = StepCosts(tmp_path)
@@ -55,13 +56,27 @@ class FixedCosts:
         return 0.0
 
 
-def test_estimate_schedules_heavy_runs_in_turn_and_light_ones_longest_first():
-    runs = [{"t": t, "heavy": h} for t, h in ((10, True), (5, True), (4, False), (3, False), (3, False), (2, False))]
-    light = lambda c: not c["heavy"]  # noqa: E731
-    # heavy: 15; light on 2 workers, longest first: [4, 2] and [3, 3] -> 6
-    assert estimate_runs(waves.run_waves, runs, light, FixedCosts(), workers=2) == 15 + 6
-    assert estimate_runs(waves.run_waves, runs, light, FixedCosts(), workers=1) == 15 + 12
-    assert estimate_runs(waves.run_waves, runs[:3], light, FixedCosts(), workers=4) == 15 + 4
+def test_estimate_schedules_runs_longest_first_onto_the_core_that_frees_first():
+    runs = [{"t": t} for t in (10, 5, 4, 3, 3, 2)]
+    # 2 workers, longest first: [10, 3] and [5, 4, 3, 2] -> 14
+    assert estimate_runs(waves.run_waves, runs, FixedCosts(), workers=2) == 14
+    assert estimate_runs(waves.run_waves, runs, FixedCosts(), workers=1) == 27
+    assert estimate_runs(waves.run_waves, runs[:3], FixedCosts(), workers=4) == 10
+    assert estimate_runs(waves.run_waves, [], FixedCosts(), workers=2) == 0
+
+
+def test_expected_seconds_orders_by_measured_cost_else_mlps_first(tmp_path, monkeypatch):
+    monkeypatch.setenv(costs.ENV_VAR, str(tmp_path))
+    kan, mlp = paper.overview_configs("smoke")
+    assert (is_kan(kan), is_kan(mlp)) == (True, False)
+    unmeasured = costs.expected_seconds(waves.run_waves, [kan, mlp])
+    assert unmeasured(mlp) > unmeasured(kan)
+    measured = StepCosts()
+    for c in (kan, mlp):
+        measured.measure(waves.run_waves, c)
+    expected = costs.expected_seconds(waves.run_waves, [kan, mlp])
+    assert expected(kan) == measured.run_seconds(waves.run_waves, kan)
+    assert expected({**mlp, "steps": 10 * mlp["steps"]}) > expected(mlp)
 
 
 def test_runs_on_one_field_share_its_set_up(tmp_path):
@@ -75,11 +90,11 @@ def test_runs_on_one_field_share_its_set_up(tmp_path):
 def test_announce_estimates_only_where_measured(tmp_path, monkeypatch):
     monkeypatch.setenv(costs.ENV_VAR, str(tmp_path))
     configs = paper.overview_configs("smoke")
-    assert "no estimate: `make estimate`" in announce(waves.run_waves, configs, is_kan)
+    assert "no estimate: `make estimate`" in announce(waves.run_waves, configs)
     measured = StepCosts()
     for c in configs:
         measured.measure(waves.run_waves, c)
-    line = announce(waves.run_waves, configs, is_kan)
+    line = announce(waves.run_waves, configs)
     assert line.startswith("2 runs to compute on cpu: about ") and "measured on this machine" in line
 
 
@@ -96,7 +111,7 @@ def test_every_notebook_with_runs_is_in_the_cost_model_with_the_functions_it_cal
              "11_guidance": ["figure_3_configs"]}
     for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
         source = "".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code")
-        trains = any(name in source for name in ("run_experiments(", "run_mixed_sweep(", "run_sweep("))
+        trains = any(name in source for name in ("run_experiments(", "run_sweep("))
         assert (path.stem in runs) == trains, f"{path.stem}: trains {trains}, in the cost model {path.stem in runs}"
         assert path.stem in costs.OWN_WORK_SECONDS, f"{path.stem} has no measured own work"
         for name in calls.get(path.stem, []):
