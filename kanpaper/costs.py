@@ -274,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     os.environ[DEVICE_ENV] = costs.device        # the probes train where the notebooks will
     todo = [name for name, runs in notebook_runs(scale).items()
-            for fn, configs, _ in runs for c in configs if not costs.measured(fn, c)]
+            for fn, configs in runs for c in configs if not costs.measured(fn, c)]
     if todo:
         print(f"measuring step costs for {scale} on {costs.device} (once per machine; kept in {costs.path})...",
               flush=True)

@@ -116,3 +116,19 @@ def test_every_notebook_with_runs_is_in_the_cost_model_with_the_functions_it_cal
         assert path.stem in costs.OWN_WORK_SECONDS, f"{path.stem} has no measured own work"
         for name in calls.get(path.stem, []):
             assert f"{name}(" in source, f"{path.stem} no longer calls {name}"
+
+
+def test_make_estimate_prints_a_row_per_notebook(tmp_path, monkeypatch, capsys):
+    """``python -m kanpaper.costs`` end to end, with each probe's measurement replaced by 1 ms a step."""
+    def fake_time(self, fn, config):
+        self.entries[costs._signature(fn, config)] = {"fixed": 0.0, "per_step": 1e-3}
+        self.entries.setdefault(costs._setup_signature(fn, config), {"seconds": 0.0})
+
+    monkeypatch.setenv(costs.ENV_VAR, str(tmp_path))
+    monkeypatch.setattr(StepCosts, "_time", fake_time)
+    assert costs.main(["--scale", "smoke"]) == 0
+    out = capsys.readouterr().out
+    assert "measuring step costs for smoke on cpu" in out and "one thread per run" in out
+    rows = [line for line in out.splitlines() if line.startswith("| ") and not line.startswith("| notebook")]
+    assert [row.split(" | ")[0][2:] for row in rows] == sorted(costs.OWN_WORK_SECONDS) + ["**all**"]
+    assert costs.main(["--scale", "smoke"]) == 0 and "measuring" not in capsys.readouterr().out   # kept
