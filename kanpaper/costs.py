@@ -68,13 +68,13 @@ def notebook_runs(scale: str) -> dict[str, RunList]:
     }
 
 
-# Each notebook's own work (everything but its runs: exact fields, sampler checks, spline fits, plots), in
-# seconds: the runtimes of the stored notebooks, executed by `make refresh-notebooks` with every run cached, on
-# the 2-core CI machine (AMD EPYC, torch 2.13.0), kanpaper 0.2.0.
-OWN_WORK_SECONDS = {"00_overview": 3, "01_mlp_to_kan": 85, "02_kan_to_mlp": 15, "03_approximation_rates": 19,
-                    "04_spectral_bias_theory": 32, "05_waves_fig1_fig2": 6, "06_waves_hyperparameters": 15,
-                    "07_grf_fig3_fig4": 185, "08_grf_overfitting": 324, "09_poisson_fig5": 9,
-                    "10_kan_vs_mlp_parameters": 3, "11_guidance": 2}
+# Each notebook's own work (everything but its runs: exact fields, sampler checks, spline fits, plots, the kernel's
+# start), in seconds: its wall time in one `make figures` at `default` from an empty results cache, less the wall
+# time its runs reported, on the 2-core CI machine (AMD EPYC, torch 2.13.0), kanpaper 0.2.0.
+OWN_WORK_SECONDS = {"00_overview": 16, "01_mlp_to_kan": 29, "02_kan_to_mlp": 21, "03_approximation_rates": 26,
+                    "04_spectral_bias_theory": 33, "05_waves_fig1_fig2": 23, "06_waves_hyperparameters": 33,
+                    "07_grf_fig3_fig4": 74, "08_grf_overfitting": 119, "09_poisson_fig5": 25,
+                    "10_kan_vs_mlp_parameters": 15, "11_guidance": 14}
 
 
 def total_steps(config: Mapping[str, Any]) -> int:
