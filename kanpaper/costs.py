@@ -4,10 +4,12 @@ A run's wall time is ``fixed + steps x per_step``, plus a set-up its data needs 
 field: about a minute for 5,000 points), shared by the runs on the same data. All are measured by running the
 run's own function on its own config with a shrunk budget (``probe``): one step per grid stage from a cold start,
 then one and three steps per stage warm (Adam steps, cheaper: 5 and 25), so the difference of the warm runs
-gives the step, and the cold run the set-up. L-BFGS probes time early steps, which take all 20 iterations, while
-a converged run's later steps can stop early: for L-BFGS runs the estimate is an upper bound.
-Every run is measured on one thread, as it runs (several at a time, one thread each). Runs that differ only in what does not change the work (seeds, phases, amplitudes,
-learning rate, field smoothness, frequency) share one measurement. Measurements are kept in a JSON file per
+gives the step, and the cold run the set-up. For L-BFGS runs the estimate is no bound either way: a probe's early
+steps take all 20 iterations where a converged run's later steps can stop early, but a probe of three steps per
+stage makes only the first of a stage's grid updates (a run makes one every five steps), and a late step's line
+search can take more evaluations. Every run is measured on one thread, as it runs (several at a time, one thread
+each). Runs that differ only in what does not change the work (seeds, phases, amplitudes, learning rate, field
+smoothness, frequency) share one measurement. Measurements are kept in a JSON file per
 machine, torch, kanpaper version, device and threads per run (``$KANPAPER_COSTS``, default ``.cache/costs/``), so
 a machine is calibrated once.
 
