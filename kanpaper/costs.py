@@ -14,8 +14,9 @@ machine, torch, kanpaper version, device and threads per run (``$KANPAPER_COSTS`
 a machine is calibrated once.
 
 :func:`estimate_runs` turns measurements into the wall time of a list of runs as
-:func:`~kanpaper.experiments.run_experiments` schedules them (longest first onto the core that frees first); :func:`estimate_notebooks` adds each notebook's own work (plots, exact fields) to its runs, for
-``make estimate``: ``python -m kanpaper.costs --scale paper``.
+:func:`~kanpaper.experiments.run_experiments` schedules them (longest first onto the core that frees first);
+:func:`estimate_notebooks` adds each notebook's own work (plots, exact fields) to its runs, for ``make estimate``:
+``python -m kanpaper.costs --scale paper``.
 """
 
 from __future__ import annotations

@@ -124,7 +124,8 @@ def describe(config: Mapping[str, Any]) -> str:
 
 def run_label(config: Mapping[str, Any]) -> str:
     """:func:`describe` and the run's problem: ``"KAN W10 D3 G5-40 d=3 σ=0.125"``, ``"MLP tanh W256 D6 k=8"``."""
-    problem = [f"{name}={config[key]:g}" for key, name in (("dim", "d"), ("sigma", "σ"), ("k", "k")) if key in config]
+    problem = [f"{name}={config[key]:g}" for key, name in (("dim", "d"), ("sigma", "σ"), ("k", "k"))
+               if key in config]
     return " ".join([describe(config), *problem])
 
 
