@@ -38,10 +38,10 @@ import torch
 from . import __version__, efficiency, grf, paper, poisson, waves
 from .cache import ResultsCache, config_key
 from .devices import ENV_VAR as DEVICE_ENV, resolve_device
-from .experiments import is_kan
+from .experiments import THREADS_PER_RUN, is_kan
 from .scales import SCALES, resolve_scale
 
-__all__ = ["ENV_VAR", "THREADS_PER_RUN", "notebook_runs", "OWN_WORK_SECONDS", "total_steps", "probe", "StepCosts",
+__all__ = ["ENV_VAR", "notebook_runs", "OWN_WORK_SECONDS", "total_steps", "probe", "StepCosts",
            "estimate_runs", "expected_seconds", "estimate_notebooks", "announce", "format_seconds"]
 
 ENV_VAR = "KANPAPER_COSTS"
@@ -49,7 +49,6 @@ DEFAULT_DIR = Path(__file__).resolve().parents[1] / ".cache" / "costs"
 # config keys that change a run's numbers but not its work
 COST_NEUTRAL = ("seed", "amplitudes", "lr", "sigma", "k")
 
-THREADS_PER_RUN = 1        # as kanpaper.experiments.run_experiments runs them
 RunList = list[tuple[Callable, list[dict[str, Any]]]]
 
 

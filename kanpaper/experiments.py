@@ -25,9 +25,11 @@ from .kan import KAN
 from .mlp import MLP
 from .sweep import run_sweep, scheduler_address
 
-__all__ = ["ModelSpec", "build_model", "describe", "run_label", "is_kan", "run_experiments", "stage_steps"]
+__all__ = ["ModelSpec", "THREADS_PER_RUN", "build_model", "describe", "run_label", "is_kan", "run_experiments",
+           "stage_steps"]
 
 KINDS = ("kan", "mlp")
+THREADS_PER_RUN = 1          # torch threads of every run, wherever it runs (see run_experiments)
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ def run_experiments(fn: Callable[..., Mapping[str, Any]], configs: Sequence[Mapp
         print(announce(fn, todo, workers), flush=True)
     inline = scheduler_address(scheduler) is None and (workers == 1 or len(todo) <= 1)
     return run_sweep(partial(fn, progress=inline), configs, n_jobs=1 if inline else workers or -1, cache=cache,
-                     threads_per_job=1, show_progress=not inline, scheduler=scheduler,
+                     threads_per_job=THREADS_PER_RUN, show_progress=not inline, scheduler=scheduler,
                      priority=expected_seconds(fn, todo), label=run_label)
 
 

@@ -24,8 +24,8 @@ import torch
 
 from kanpaper import __version__, grf, paper, poisson
 from kanpaper.cache import config_key
-from kanpaper.costs import THREADS_PER_RUN, machine
-from kanpaper.experiments import describe
+from kanpaper.costs import machine
+from kanpaper.experiments import THREADS_PER_RUN, describe
 from kanpaper.notebook import paper_archive
 
 def configs(args) -> list[tuple[str, dict, callable]]:
