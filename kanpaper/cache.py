@@ -90,6 +90,14 @@ class ResultsCache:
             return None
         return arrays
 
+    def configs(self) -> dict[str, dict[str, Any]]:
+        """``{key: config}`` of every entry in the directory (configs as stored: JSON values)."""
+        found = {}
+        for path in sorted(self.directory.glob("*.npz")):
+            with np.load(path, allow_pickle=False) as data:
+                found[path.stem] = json.loads(str(data[_CONFIG]))
+        return found
+
     def store(self, config: Mapping[str, Any], arrays: Mapping[str, Any]) -> dict[str, np.ndarray]:
         """Write ``arrays`` for ``config`` atomically; returns them as numpy arrays."""
         arrays = {str(k): np.asarray(v) for k, v in arrays.items()}

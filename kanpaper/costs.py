@@ -14,9 +14,10 @@ machine, torch, kanpaper version, device and threads per run (``$KANPAPER_COSTS`
 a machine is calibrated once.
 
 :func:`estimate_runs` turns measurements into the wall time of a list of runs as
-:func:`~kanpaper.experiments.run_experiments` schedules them (longest first onto the core that frees first);
-:func:`estimate_notebooks` adds each notebook's own work (plots, exact fields) to its runs, for ``make estimate``:
-``python -m kanpaper.costs --scale paper``.
+:func:`~kanpaper.experiments.run_groups` schedules them (longest first onto the core that frees first);
+:func:`estimate_notebooks` adds each notebook's own work (plots, exact fields) to its runs, and ``make estimate``
+(``python -m kanpaper.costs --scale paper``) prints it beside the total of ``make figures``, which computes every
+notebook's runs (:func:`missing_runs`) in one pool first.
 """
 
 from __future__ import annotations
@@ -35,39 +36,21 @@ from typing import Any, Callable, Mapping, Sequence
 
 import torch
 
-from . import __version__, efficiency, grf, paper, poisson, waves
+from . import __version__, grf, paper
 from .cache import ResultsCache, config_key
 from .devices import ENV_VAR as DEVICE_ENV, resolve_device
 from .experiments import THREADS_PER_RUN, is_kan
 from .scales import SCALES, resolve_scale
 
-__all__ = ["ENV_VAR", "notebook_runs", "OWN_WORK_SECONDS", "total_steps", "probe", "StepCosts",
-           "estimate_runs", "expected_seconds", "estimate_notebooks", "announce", "format_seconds"]
+__all__ = ["ENV_VAR", "OWN_WORK_SECONDS", "total_steps", "probe", "StepCosts", "estimate_runs",
+           "expected_seconds", "estimate_notebooks", "missing_runs", "announce", "format_seconds"]
 
 ENV_VAR = "KANPAPER_COSTS"
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / ".cache" / "costs"
 # config keys that change a run's numbers but not its work
 COST_NEUTRAL = ("seed", "amplitudes", "lr", "sigma", "k")
 
-RunList = list[tuple[Callable, list[dict[str, Any]]]]
-
-
-def notebook_runs(scale: str) -> dict[str, RunList]:
-    """The runs each notebook asks for at ``scale``: ``{notebook: [(run function, configs)]}``,
-    built from the same :mod:`kanpaper.paper` functions the notebooks call."""
-    kan_sweep, mlp_sweep = paper.waves_sweep_configs(scale)
-    grf_runs = [(grf.run_grf, list(paper.figure_3_configs(scale).values()))]
-    return {
-        "00_overview": [(waves.run_waves, paper.overview_configs(scale))],
-        "05_waves_fig1_fig2": [(waves.run_waves, paper.figure_1_configs(p, scale)) for p in ("equal", "increasing")],
-        "06_waves_hyperparameters": [(waves.run_waves, kan_sweep), (waves.run_waves, mlp_sweep),
-                                     (waves.run_waves, list(paper.grid_extension_configs(scale).values()))],
-        "07_grf_fig3_fig4": grf_runs,
-        "08_grf_overfitting": [(grf.run_grf, list(paper.overfitting_configs(scale).values()))],
-        "09_poisson_fig5": [(poisson.run_poisson, list(paper.figure_5_configs("ritz", scale).values()))],
-        "10_kan_vs_mlp_parameters": [(efficiency.run_efficiency, list(paper.efficiency_configs(scale).values()))],
-        "11_guidance": grf_runs,
-    }
+Run = tuple[Callable, Mapping[str, Any]]          # a run function and its config
 
 
 # Each notebook's own work (everything but its runs: exact fields, sampler checks, spline fits, plots, the kernel's
@@ -191,37 +174,38 @@ class StepCosts:
         return cost["fixed"] + total_steps(config) * cost["per_step"]
 
 
-def estimate_runs(fn: Callable, configs: Sequence[Mapping[str, Any]], costs: StepCosts,
-                  workers: int | None = None) -> float:
-    """Wall seconds of ``configs`` scheduled as :func:`~kanpaper.experiments.run_experiments` runs them:
-    longest first onto whichever of ``workers`` (default: all cores) frees first (one after another with
-    ``workers=1``); plus each distinct data set-up once (a lower bound where parallel workers repeat it).
+def estimate_runs(runs: Sequence[Run], costs: StepCosts, workers: int | None = None) -> float:
+    """Wall seconds of ``runs`` (``(fn, config)`` pairs) scheduled as :func:`~kanpaper.experiments.run_groups`
+    runs them: longest first onto whichever of ``workers`` (default: all cores) frees first (one after another
+    with ``workers=1``); plus each distinct data set-up once (a lower bound where parallel workers repeat it).
     Each run's time is measured alone on one thread: beside another it runs up to 1.3x slower on a 2-core machine."""
     workers = workers or os.cpu_count() or 1
-    setups = {_setup_signature(fn, c): costs.setup_seconds(fn, c) for c in configs}
-    free = [0.0] * min(workers, max(len(configs), 1))
-    for seconds in sorted((costs.run_seconds(fn, c) for c in configs), reverse=True):
+    setups = {_setup_signature(fn, c): costs.setup_seconds(fn, c) for fn, c in runs}
+    free = [0.0] * min(workers, max(len(runs), 1))
+    for seconds in sorted((costs.run_seconds(fn, c) for fn, c in runs), reverse=True):
         heapq.heappush(free, heapq.heappop(free) + seconds)
     return sum(setups.values()) + max(free)
 
 
-def expected_seconds(fn: Callable, configs: Sequence[Mapping[str, Any]]) -> Callable[[Mapping[str, Any]], float]:
-    """A run's expected cost, to start the longest first: its estimated seconds where this machine's step costs
-    of every run in ``configs`` are measured (nothing is measured here), else 1 for an MLP and 0 for a KAN (an
-    MLP's dense products are the larger work at every scale of the paper)."""
+def expected_seconds(runs: Sequence[Run]) -> Callable[[Mapping[str, Any]], float]:
+    """A run's expected cost (given its config), to start the longest first: its estimated seconds where this
+    machine's step costs of every one of ``runs`` are measured (nothing is measured here), else 1 for an MLP and
+    0 for a KAN (an MLP's dense products are the larger work at every scale of the paper)."""
     costs = StepCosts()
-    if configs and all(costs.measured(fn, c) for c in configs):
-        return lambda config: costs.run_seconds(fn, config)
+    if runs and all(costs.measured(fn, c) for fn, c in runs):
+        seconds = {config_key(c): costs.run_seconds(fn, c) for fn, c in runs}
+        return lambda config: seconds[config_key(config)]
     return lambda config: 0.0 if is_kan(config) else 1.0
 
 
 def estimate_notebooks(scale: str | None = None, costs: StepCosts | None = None,
                        cache: ResultsCache | None = None, notebooks: Sequence[str] | None = None) -> list[dict]:
     """One row per notebook: its runs (total, and still to compute: not in ``cache``, nor asked for by an
-    earlier notebook), their estimated seconds, the notebook's own work, and the total."""
+    earlier notebook), their estimated seconds as the notebook computes them (each of its
+    ``run_experiments`` calls one pool), the notebook's own work, and the total."""
     scale = resolve_scale(scale)
     costs = costs or StepCosts()
-    runs = notebook_runs(scale)
+    runs = paper.notebook_runs(scale)
     names = notebooks or sorted(OWN_WORK_SECONDS)
     seen: set[str] = set()
     rows = []
@@ -230,25 +214,36 @@ def estimate_notebooks(scale: str | None = None, costs: StepCosts | None = None,
         seconds = 0.0
         for fn, configs in runs.get(name, []):
             keys = [config_key(c) for c in configs]
-            missing = [c for c, key in zip(configs, keys)
+            missing = [(fn, c) for c, key in zip(configs, keys)
                        if key not in seen and (cache is None or cache.load(c) is None)]
             seen.update(keys)
             total, todo = total + len(configs), todo + len(missing)
-            seconds += estimate_runs(fn, missing, costs)
+            seconds += estimate_runs(missing, costs)
         own = OWN_WORK_SECONDS.get(name, 0.0)
         rows.append({"notebook": name, "runs": total, "to_compute": todo, "runs_seconds": seconds,
                      "own_seconds": own, "seconds": seconds + own})
     return rows
 
 
-def announce(fn: Callable, configs: Sequence[Mapping[str, Any]], workers: int | None = None) -> str:
+def missing_runs(scale: str | None = None, cache: ResultsCache | None = None,
+                 notebooks: Sequence[str] | None = None) -> list[Run]:
+    """Every run the ``notebooks`` (default: all) ask for at ``scale`` and ``cache`` lacks, each once: what
+    ``make figures`` computes in one pool before it executes the notebooks."""
+    runs: dict[str, Run] = {}
+    for name, groups in paper.notebook_runs(resolve_scale(scale)).items():
+        if notebooks is None or name in notebooks:
+            runs.update((config_key(c), (fn, c)) for fn, configs in groups for c in configs)
+    return [(fn, c) for fn, c in runs.values() if cache is None or cache.load(c) is None]
+
+
+def announce(runs: Sequence[Run], workers: int | None = None) -> str:
     """What is about to run and, where this machine's step costs are measured (``make estimate``; nothing is
     measured here), how long it should take."""
     costs = StepCosts()
-    count = f"{len(configs)} run{'s' if len(configs) != 1 else ''} to compute"
-    if not all(costs.measured(fn, c) for c in configs):
+    count = f"{len(runs)} run{'s' if len(runs) != 1 else ''} to compute"
+    if not all(costs.measured(fn, c) for fn, c in runs):
         return f"{count} on {costs.device} (no estimate: `make estimate` measures this machine's step costs)"
-    seconds = estimate_runs(fn, configs, costs, workers)
+    seconds = estimate_runs(runs, costs, workers)
     return f"{count} on {costs.device}: about {format_seconds(seconds)} (step costs measured on this machine)"
 
 
@@ -275,14 +270,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"estimate: {error}", file=sys.stderr)
         return 2
     os.environ[DEVICE_ENV] = costs.device        # the probes train where the notebooks will
-    todo = [name for name, runs in notebook_runs(scale).items()
-            for fn, configs in runs for c in configs if not costs.measured(fn, c)]
+    todo = [c for fn, c in missing_runs(scale) if not costs.measured(fn, c)]
     if todo:
         print(f"measuring step costs for {scale} on {costs.device} (once per machine; kept in {costs.path})...",
               flush=True)
     cache = ResultsCache(args.cache_dir) if args.cache_dir else None
     rows = estimate_notebooks(scale, costs, cache)
-    print(f"\nEstimated wall time of `make figures SCALE={scale}` on {costs.context['machine']}, "
+    print(f"\nEstimated wall time of the notebooks at {scale} on {costs.context['machine']}, "
           f"{costs.device}, one thread per run, torch {costs.context['torch']}"
           + (f", with the runs in {args.cache_dir} done" if cache else ", from an empty results cache") + "\n")
     print("| notebook | runs (to compute) | runs | own work | total |")
@@ -293,6 +287,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| **all** | {sum(r['runs'] for r in rows)} ({sum(r['to_compute'] for r in rows)}) | "
           f"{format_seconds(sum(r['runs_seconds'] for r in rows))} | {format_seconds(sum(r['own_seconds'] for r in rows))} "
           f"| **{format_seconds(sum(r['seconds'] for r in rows))}** |")
+    pooled = estimate_runs(missing_runs(scale, cache), costs)
+    own = sum(r["own_seconds"] for r in rows)
+    print(f"\n`make figures` computes every notebook's runs first, in one pool: {format_seconds(pooled)}, then the "
+          f"notebooks' own work, {format_seconds(own)}: **{format_seconds(pooled + own)}** in all. (The table's "
+          "runs are each notebook's computed by itself, as in JupyterLab.)")
     return 0
 
 

@@ -3,9 +3,9 @@
 A run is a JSON-serialisable config dict (its content is the run's key in the results cache) holding a
 ``"model"`` :class:`ModelSpec` (as a dict) and the experiment's own settings. The model is built by one
 function, :func:`build_model`; its grids follow a :class:`~kanpaper.training.GridSchedule`; a run is
-labelled by :func:`describe`; and a list of runs goes through :func:`run_experiments`, which looks each up
-in the results cache and computes the missing ones, each on one thread, as many at a time as there are
-cores. ``waves``, ``grf`` and ``poisson`` are the three experiments on this protocol;
+labelled by :func:`describe`; and a list of runs goes through :func:`run_experiments` (several experiments'
+lists at once: :func:`run_groups`), which looks each up in the results cache and computes the missing ones, each
+on one thread, as many at a time as there are cores. ``waves``, ``grf`` and ``poisson`` are the three experiments on this protocol;
 ``kanpaper.paper`` holds the paper's configurations of them.
 """
 
@@ -19,14 +19,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from .cache import ResultsCache
+from .cache import ResultsCache, config_key
 from .checks import check_choice
 from .kan import KAN
 from .mlp import MLP
 from .sweep import run_sweep, scheduler_address
 
 __all__ = ["ModelSpec", "THREADS_PER_RUN", "build_model", "describe", "run_label", "is_kan", "run_experiments",
-           "stage_steps"]
+           "run_groups", "stage_steps"]
 
 KINDS = ("kan", "mlp")
 THREADS_PER_RUN = 1          # torch threads of every run, wherever it runs (see run_experiments)
@@ -131,7 +131,10 @@ def run_label(config: Mapping[str, Any]) -> str:
     return " ".join([describe(config), *problem])
 
 
-def run_experiments(fn: Callable[..., Mapping[str, Any]], configs: Sequence[Mapping[str, Any]], *,
+Config = Mapping[str, Any]
+
+
+def run_experiments(fn: Callable[..., Mapping[str, Any]], configs: Sequence[Config], *,
                     cache: ResultsCache | None = None, workers: int | None = None,
                     scheduler: str | None = None) -> list[dict[str, np.ndarray]]:
     """``[fn(c) for c in configs]`` through the results cache, every missing run on one torch thread.
@@ -146,15 +149,27 @@ def run_experiments(fn: Callable[..., Mapping[str, Any]], configs: Sequence[Mapp
     The runs are announced first, with their estimated time where :mod:`kanpaper.costs` has measured this
     machine. ``fn(config, progress=...)`` is an experiment's run function.
     """
+    return run_groups([(fn, configs)], cache=cache, workers=workers, scheduler=scheduler)[0]
+
+
+def run_groups(groups: Sequence[tuple[Callable[..., Mapping[str, Any]], Sequence[Config]]], *,
+               cache: ResultsCache | None = None, workers: int | None = None,
+               scheduler: str | None = None) -> list[list[dict[str, np.ndarray]]]:
+    """:func:`run_experiments` of every ``(fn, configs)`` in ``groups``, all missing runs in one pool (longest
+    first across groups, so no core waits for the end of a group); a run asked for twice is computed once.
+    Returns one list of results per group, in the order of its configs."""
     from .costs import announce, expected_seconds        # costs builds on this module
-    configs = list(configs)
-    todo = [c for c in configs if cache is None or cache.load(c) is None]
+    runs = {config_key(c): (fn, c) for fn, configs in groups for c in configs}
+    todo = [(fn, c) for fn, c in runs.values() if cache is None or cache.load(c) is None]
     if todo:
-        print(announce(fn, todo, workers), flush=True)
+        print(announce(todo, workers), flush=True)
     inline = scheduler_address(scheduler) is None and (workers == 1 or len(todo) <= 1)
-    return run_sweep(partial(fn, progress=inline), configs, n_jobs=1 if inline else workers or -1, cache=cache,
-                     threads_per_job=THREADS_PER_RUN, show_progress=not inline, scheduler=scheduler,
-                     priority=expected_seconds(fn, todo), label=run_label)
+    results = run_sweep([partial(fn, progress=inline) for fn, _ in runs.values()], [c for _, c in runs.values()],
+                        n_jobs=1 if inline else workers or -1, cache=cache, threads_per_job=THREADS_PER_RUN,
+                        show_progress=not inline, scheduler=scheduler, priority=expected_seconds(todo),
+                        label=run_label)
+    by_key = dict(zip(runs, results))
+    return [[by_key[config_key(c)] for c in configs] for _, configs in groups]
 
 
 def stage_steps(config: Mapping[str, Any]) -> int:

@@ -3,13 +3,15 @@
 Each figure has its fixed settings (architectures, grids, learning rate, seeds: the authors' values, the
 same at every scale) and a budget per run scale in :data:`BUDGETS` (``paper``: the authors' budgets).
 The notebooks and ``make figures`` build their runs from the functions below, so a change here changes
-both. Run configs are dicts for :mod:`kanpaper.waves`, :mod:`kanpaper.grf` and :mod:`kanpaper.poisson`.
+both; :func:`notebook_runs` lists each notebook's runs, which ``make figures`` computes in one pool before it
+executes the notebooks. Run configs are dicts for :mod:`kanpaper.waves`, :mod:`kanpaper.grf` and :mod:`kanpaper.poisson`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
+from . import efficiency, grf, poisson, waves
 from .checks import check_choice
 from .experiments import ModelSpec
 from .scales import resolve_scale
@@ -19,7 +21,7 @@ __all__ = ["BUDGETS", "budget", "WAVES_LR", "FIGURE_1_MLPS", "FIGURE_1_KANS", "w
            "GRID_EXTENSION_ARCHS", "GRID_EXTENSION_VARIANTS", "grid_extension_configs", "GRF_GRIDS",
            "GRF_MODELS", "grf_model", "grf_config", "figure_3_configs", "OVERFITTING_DIM", "overfitting_configs",
            "FIGURE_5_GRIDS", "FIGURE_5_KAN", "FIGURE_5_MLP", "figure_5_configs", "EFFICIENCY_TARGET",
-           "EFFICIENCY_KAN", "EFFICIENCY_MLP_ACTIVATIONS", "efficiency_configs"]
+           "EFFICIENCY_KAN", "EFFICIENCY_MLP_ACTIVATIONS", "efficiency_configs", "notebook_runs"]
 
 # experiment -> scale -> budget. ``paper`` is the authors' (their scripts and result files).
 BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
@@ -240,3 +242,22 @@ def efficiency_configs(scale: str | None = None) -> dict[tuple, dict[str, Any]]:
             model = ModelSpec.mlp([2, width, width, 1], activation)
             configs[activation, width] = dict(common, model=model.as_dict(), steps=cfg["mlp_steps"])
     return configs
+
+
+def notebook_runs(scale: str | None = None) -> dict[str, list[tuple[Callable, list[dict[str, Any]]]]]:
+    """The runs each notebook asks for at ``scale``, one ``(run function, configs)`` pair per
+    ``run_experiments`` call it makes: ``{notebook: [(fn, configs), ...]}`` (notebooks without runs left out).
+    ``make figures`` computes them all in one pool before the notebooks run; ``make estimate`` times them."""
+    kan_sweep, mlp_sweep = waves_sweep_configs(scale)
+    grf_runs = [(grf.run_grf, list(figure_3_configs(scale).values()))]
+    return {
+        "00_overview": [(waves.run_waves, overview_configs(scale))],
+        "05_waves_fig1_fig2": [(waves.run_waves, figure_1_configs(p, scale)) for p in ("equal", "increasing")],
+        "06_waves_hyperparameters": [(waves.run_waves, kan_sweep), (waves.run_waves, mlp_sweep),
+                                     (waves.run_waves, list(grid_extension_configs(scale).values()))],
+        "07_grf_fig3_fig4": grf_runs,
+        "08_grf_overfitting": [(grf.run_grf, list(overfitting_configs(scale).values()))],
+        "09_poisson_fig5": [(poisson.run_poisson, list(figure_5_configs("ritz", scale).values()))],
+        "10_kan_vs_mlp_parameters": [(efficiency.run_efficiency, list(efficiency_configs(scale).values()))],
+        "11_guidance": grf_runs,
+    }

@@ -6,6 +6,15 @@ failing notebook stops the run with exit status 1 and a message naming the
 notebook, the failing cell and the error. Runs report one line each
 (:mod:`kanpaper.progress`), and the kernel's start-up warnings are silenced.
 
+``python -m kanpaper.run_notebooks --runs-only NB [NB ...]`` computes the runs the notebooks ask for
+(:func:`kanpaper.paper.notebook_runs`) into the results cache and executes nothing: ``make figures`` does it first,
+so that all of them share one pool, longest first (one notebook's runs alone leave cores idle at their end, and
+the notebooks' own work runs on one core), and the notebooks then read them from the cache.
+
+``python -m kanpaper.run_notebooks --check-runs NB [NB ...]`` checks that list against what the notebooks
+did ask for: after they ran into an empty results cache (``make test`` does this at ``smoke``), the cache must
+hold exactly the listed runs.
+
 ``python -m kanpaper.run_notebooks --clean NB [NB ...]`` tidies stored notebooks in place (``make
 refresh-notebooks`` does it after executing them): no stderr or progress-widget output, no execution
 timestamps, and the kernel metadata this environment's kernel writes, so that opening a notebook in JupyterLab
@@ -17,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
 from . import devices, progress, sweep
@@ -42,6 +52,37 @@ def run_notebook(notebook: Path, out_dir: Path, scale: str, figures_dir: Path, c
                                kernel_name=KERNEL, cwd=str(here), execution_timeout=timeout,
                                log_output=False, progress_bar=False,
                                extra_arguments=["--IPKernelApp.log_level=ERROR"])
+
+
+def compute_runs(notebooks: list[Path], scale: str, cache_dir: Path) -> None:
+    """Every run of ``notebooks`` at ``scale`` missing from ``cache_dir``, in one pool (see the module docstring)."""
+    from .cache import ResultsCache
+    from .experiments import run_groups
+    from .paper import notebook_runs
+
+    names = {notebook.stem for notebook in notebooks}
+    groups = [group for name, groups in notebook_runs(scale).items() if name in names for group in groups]
+    start = time.perf_counter()
+    run_groups(groups, cache=ResultsCache(cache_dir))
+    print(f"run_notebooks: the runs of {len(names)} notebooks are in {cache_dir} "
+          f"({time.perf_counter() - start:.0f} s)", flush=True)
+
+
+def check_runs(notebooks: list[Path], scale: str, cache_dir: Path) -> list[str]:
+    """What differs between the runs ``notebook_runs`` lists for ``notebooks`` at ``scale`` and the runs in
+    ``cache_dir`` (filled by those notebooks from empty): one line per run listed but never asked for, or asked
+    for but not listed."""
+    from .cache import ResultsCache, config_key
+    from .experiments import run_label
+    from .paper import notebook_runs
+
+    names = {notebook.stem for notebook in notebooks}
+    listed = {config_key(c): c for name, groups in notebook_runs(scale).items() if name in names
+              for _, configs in groups for c in configs}
+    stored = ResultsCache(cache_dir).configs()
+    return ([f"listed, never asked for by a notebook: {run_label(listed[key])}" for key in listed.keys() - stored.keys()]
+            + [f"asked for by a notebook, not listed in paper.notebook_runs: {run_label(stored[key])}"
+               for key in stored.keys() - listed.keys()])
 
 
 def clean_notebook(path: Path) -> int:
@@ -70,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--clean", action="store_true", help="tidy stored notebooks in place instead of running")
+    parser.add_argument("--runs-only", action="store_true",
+                        help="compute the notebooks' runs into the cache (one pool), execute nothing")
+    parser.add_argument("--check-runs", action="store_true",
+                        help="check that the cache holds exactly the runs listed for the notebooks")
     parser.add_argument("--scale", choices=SCALES, default="default")
     parser.add_argument("--out-dir", type=Path, default=Path("build/executed"))
     parser.add_argument("--figures-dir", type=Path, default=Path("figures"))
@@ -91,10 +136,21 @@ def main(argv: list[str] | None = None) -> int:
             print(f"run_notebooks: {error}", file=sys.stderr)
             return 2
 
+    missing = [notebook for notebook in args.notebooks if not notebook.is_file()]
+    if missing:
+        print(f"run_notebooks: no such notebook: {missing[0]}", file=sys.stderr)
+        return 2
+    if args.runs_only:
+        compute_runs(args.notebooks, args.scale, args.cache_dir)
+        return 0
+    if args.check_runs:
+        problems = check_runs(args.notebooks, args.scale, args.cache_dir)
+        for problem in problems:
+            print(f"run_notebooks: {problem}", file=sys.stderr)
+        print(f"run_notebooks: {args.cache_dir} holds {'not ' if problems else ''}exactly the runs listed for "
+              f"{len(args.notebooks)} notebooks at {args.scale}", file=sys.stderr if problems else sys.stdout)
+        return 1 if problems else 0
     for notebook in args.notebooks:
-        if not notebook.is_file():
-            print(f"run_notebooks: no such notebook: {notebook}", file=sys.stderr)
-            return 2
         if args.clean:
             print(f"run_notebooks: cleaned {notebook} ({clean_notebook(notebook)} outputs removed)")
             continue

@@ -76,9 +76,9 @@ def _task_name(fn: Callable, config: Config) -> str:
     return f"kanpaper-{name}-{config_key(config)}"
 
 
-def _on_cluster(address: str, fn: Callable, configs: list[Config], cache: ResultsCache | None,
+def _on_cluster(address: str, fns: list[Callable], configs: list[Config], cache: ResultsCache | None,
                 threads: int | None) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
-    """``(index, fn(configs[index]))`` in the order the cluster finishes them; stores each in ``cache``."""
+    """``(index, fns[index](configs[index]))`` in the order the cluster finishes them; stores each in ``cache``."""
     try:
         from distributed import Client, as_completed
     except ImportError as error:
@@ -92,7 +92,7 @@ def _on_cluster(address: str, fn: Callable, configs: list[Config], cache: Result
     cache_dir = str(Path(cache.directory).resolve()) if cache is not None else None
     try:
         futures = {client.submit(_run_one, fn, config, cache_dir, threads, key=_task_name(fn, config)): i
-                   for i, config in enumerate(configs)}
+                   for i, (fn, config) in enumerate(zip(fns, configs))}
         for future in as_completed(futures, loop=client.loop):
             index, result = futures[future], future.result()
             if cache is not None and cache.load(configs[index]) is None:   # the workers' cache need not be ours
@@ -102,7 +102,8 @@ def _on_cluster(address: str, fn: Callable, configs: list[Config], cache: Result
         client.close()
 
 
-def run_sweep(fn: Callable[[Config], Mapping[str, Any]], configs: Sequence[Config], *,
+def run_sweep(fn: Callable[[Config], Mapping[str, Any]] | Sequence[Callable[[Config], Mapping[str, Any]]],
+              configs: Sequence[Config], *,
               n_jobs: int | None = None, cache: ResultsCache | None = None,
               backend: str | None = None, threads_per_job: int | None = None,
               show_progress: bool = False, scheduler: str | None = None,
@@ -111,7 +112,8 @@ def run_sweep(fn: Callable[[Config], Mapping[str, Any]], configs: Sequence[Confi
     """``[fn(c) for c in configs]``, in parallel, through the cache if given.
 
     Args:
-        fn: a picklable (module-level) function from a config dict to a dict of arrays.
+        fn: a picklable (module-level) function from a config dict to a dict of arrays, or a list of them, one
+            per config (runs of several experiments in one sweep).
         configs: JSON-serialisable dicts.
         n_jobs: local workers (joblib's meaning; default: 1 for a single config, else all cores); with 1 the
             runs share this process, one after another.
@@ -132,6 +134,9 @@ def run_sweep(fn: Callable[[Config], Mapping[str, Any]], configs: Sequence[Confi
         The results in the order of ``configs``.
     """
     configs = list(configs)
+    fns = list(fn) if isinstance(fn, Sequence) else [fn] * len(configs)
+    if len(fns) != len(configs):
+        raise ValueError(f"one function per config expected: got {len(fns)} functions for {len(configs)} configs")
     if not configs:
         return []
     cache_dir = str(cache.directory) if cache is not None else None
@@ -152,12 +157,13 @@ def run_sweep(fn: Callable[[Config], Mapping[str, Any]], configs: Sequence[Confi
     start = time.perf_counter()
     if address is not None:
         computed = ((missing[j], result) for j, result in
-                    _on_cluster(address, fn, [configs[i] for i in missing], cache, threads_per_job))
+                    _on_cluster(address, [fns[i] for i in missing], [configs[i] for i in missing], cache,
+                                threads_per_job))
     elif n_jobs == 1:
-        computed = ((i, _run_one(fn, configs[i], cache_dir)) for i in missing)
+        computed = ((i, _run_one(fns[i], configs[i], cache_dir)) for i in missing)
     else:
         computed = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator_unordered")(
-            delayed(_run_indexed)(i, fn, configs[i], cache_dir, threads_per_job) for i in missing)
+            delayed(_run_indexed)(i, fns[i], configs[i], cache_dir, threads_per_job) for i in missing)
     with _torch_threads(threads_per_job if address is None and n_jobs == 1 else None):
         bar = progress.bar(computed, total=len(missing), desc="runs", enabled=show_progress)
         for done, (i, result) in enumerate(bar, 1):

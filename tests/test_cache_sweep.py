@@ -198,3 +198,39 @@ def test_a_run_is_the_same_alone_in_this_process_or_beside_others_in_workers(tmp
     for config, a, b in zip(configs, pooled, alone):
         for name in a:
             assert np.array_equal(a[name], b[name]), f"{name} of {config['model']['kind']} differs alone and pooled"
+
+
+def cube(config):
+    return {"y": np.array([config["x"] ** 3])}
+
+
+def test_a_sweep_takes_one_function_per_config():
+    configs = [{"x": 2}, {"x": 3}]
+    for n_jobs in (1, 2):
+        runs = run_sweep([square, cube], configs, n_jobs=n_jobs)
+        assert [int(r["y"][0]) for r in runs] == [4, 27]
+    with pytest.raises(ValueError, match="one function per config expected: got 1 functions for 2 configs"):
+        run_sweep([square], configs)
+
+
+def counted(config, progress=True):
+    CALLS.append(config["x"])
+    return {"y": np.array([config["x"] ** (2 if config["kind"] == "square" else 3)])}
+
+
+def test_groups_of_runs_share_one_pool_and_a_run_asked_twice_is_computed_once(tmp_path):
+    from kanpaper.experiments import run_experiments, run_groups
+
+    from kanpaper.experiments import ModelSpec
+
+    CALLS.clear()
+    model = ModelSpec.mlp([1, 2, 1]).as_dict()
+    squares = [{"kind": "square", "x": x, "model": model} for x in (1, 2, 3)]
+    cubes = [{"kind": "cube", "x": x, "model": model} for x in (2, 3)]
+    groups = run_groups([(counted, squares), (counted, cubes), (counted, squares[1:])],
+                        cache=ResultsCache(tmp_path), workers=1)
+    assert [[int(r["y"][0]) for r in group] for group in groups] == [[1, 4, 9], [8, 27], [4, 9]]
+    assert sorted(CALLS) == [1, 2, 2, 3, 3], f"each distinct run once, got calls {CALLS}"
+    CALLS.clear()
+    again = run_experiments(counted, cubes, cache=ResultsCache(tmp_path), workers=1)
+    assert [int(r["y"][0]) for r in again] == [8, 27] and CALLS == []

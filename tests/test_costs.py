@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from kanpaper import costs, grf, paper, waves
-from kanpaper.costs import StepCosts, announce, estimate_runs, format_seconds, notebook_runs, probe, total_steps
+from kanpaper.cache import ResultsCache, config_key
+from kanpaper.costs import StepCosts, announce, estimate_runs, format_seconds, missing_runs, probe, total_steps
 from kanpaper.experiments import is_kan
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -57,26 +58,27 @@ class FixedCosts:
 
 
 def test_estimate_schedules_runs_longest_first_onto_the_core_that_frees_first():
-    runs = [{"t": t} for t in (10, 5, 4, 3, 3, 2)]
+    runs = [(waves.run_waves, {"t": t}) for t in (10, 5, 4, 3, 3, 2)]
     # 2 workers, longest first: [10, 3] and [5, 4, 3, 2] -> 14
-    assert estimate_runs(waves.run_waves, runs, FixedCosts(), workers=2) == 14
-    assert estimate_runs(waves.run_waves, runs, FixedCosts(), workers=1) == 27
-    assert estimate_runs(waves.run_waves, runs[:3], FixedCosts(), workers=4) == 10
-    assert estimate_runs(waves.run_waves, [], FixedCosts(), workers=2) == 0
+    assert estimate_runs(runs, FixedCosts(), workers=2) == 14
+    assert estimate_runs(runs, FixedCosts(), workers=1) == 27
+    assert estimate_runs(runs[:3], FixedCosts(), workers=4) == 10
+    assert estimate_runs([], FixedCosts(), workers=2) == 0
 
 
 def test_expected_seconds_orders_by_measured_cost_else_mlps_first(tmp_path, monkeypatch):
     monkeypatch.setenv(costs.ENV_VAR, str(tmp_path))
     kan, mlp = paper.overview_configs("smoke")
     assert (is_kan(kan), is_kan(mlp)) == (True, False)
-    unmeasured = costs.expected_seconds(waves.run_waves, [kan, mlp])
+    unmeasured = costs.expected_seconds([(waves.run_waves, kan), (waves.run_waves, mlp)])
     assert unmeasured(mlp) > unmeasured(kan)
     measured = StepCosts()
     for c in (kan, mlp):
         measured.measure(waves.run_waves, c)
-    expected = costs.expected_seconds(waves.run_waves, [kan, mlp])
+    longer = {**mlp, "steps": 10 * mlp["steps"]}
+    expected = costs.expected_seconds([(waves.run_waves, c) for c in (kan, mlp, longer)])
     assert expected(kan) == measured.run_seconds(waves.run_waves, kan)
-    assert expected({**mlp, "steps": 10 * mlp["steps"]}) > expected(mlp)
+    assert expected(longer) > expected(mlp)
 
 
 def test_runs_on_one_field_share_its_set_up(tmp_path):
@@ -89,12 +91,12 @@ def test_runs_on_one_field_share_its_set_up(tmp_path):
 
 def test_announce_estimates_only_where_measured(tmp_path, monkeypatch):
     monkeypatch.setenv(costs.ENV_VAR, str(tmp_path))
-    configs = paper.overview_configs("smoke")
-    assert "no estimate: `make estimate`" in announce(waves.run_waves, configs)
+    runs = [(waves.run_waves, c) for c in paper.overview_configs("smoke")]
+    assert "no estimate: `make estimate`" in announce(runs)
     measured = StepCosts()
-    for c in configs:
-        measured.measure(waves.run_waves, c)
-    line = announce(waves.run_waves, configs)
+    for fn, c in runs:
+        measured.measure(fn, c)
+    line = announce(runs)
     assert line.startswith("2 runs to compute on cpu: about ") and "measured on this machine" in line
 
 
@@ -103,7 +105,7 @@ def test_format_seconds():
 
 
 def test_every_notebook_with_runs_is_in_the_cost_model_with_the_functions_it_calls():
-    runs = notebook_runs("smoke")
+    runs = paper.notebook_runs("smoke")
     calls = {"00_overview": ["overview_configs"], "05_waves_fig1_fig2": ["figure_1_configs"],
              "06_waves_hyperparameters": ["waves_sweep_configs", "grid_extension_configs"],
              "07_grf_fig3_fig4": ["figure_3_configs"], "08_grf_overfitting": ["overfitting_configs"],
@@ -116,6 +118,20 @@ def test_every_notebook_with_runs_is_in_the_cost_model_with_the_functions_it_cal
         assert path.stem in costs.OWN_WORK_SECONDS, f"{path.stem} has no measured own work"
         for name in calls.get(path.stem, []):
             assert f"{name}(" in source, f"{path.stem} no longer calls {name}"
+
+
+def test_the_runs_to_compute_first_are_each_notebooks_runs_once_less_the_cached(tmp_path):
+    runs = paper.notebook_runs("smoke")
+    assert runs["11_guidance"] == runs["07_grf_fig3_fig4"]
+    listed = [c for groups in runs.values() for _, configs in groups for c in configs]
+    todo = missing_runs("smoke")
+    assert len(todo) == len({config_key(c) for c in listed}) <= len(listed) - len(runs["11_guidance"][0][1])
+    cache = ResultsCache(tmp_path)
+    fn, first = todo[0]
+    cache.store(first, {"x": [1.0]})
+    assert missing_runs("smoke", cache) == todo[1:]
+    only_09 = missing_runs("smoke", cache, notebooks=["09_poisson_fig5"])
+    assert [c for _, c in only_09] == list(paper.figure_5_configs("ritz", "smoke").values())
 
 
 def test_make_estimate_prints_a_row_per_notebook(tmp_path, monkeypatch, capsys):
@@ -131,4 +147,5 @@ def test_make_estimate_prints_a_row_per_notebook(tmp_path, monkeypatch, capsys):
     assert "measuring step costs for smoke on cpu" in out and "one thread per run" in out
     rows = [line for line in out.splitlines() if line.startswith("| ") and not line.startswith("| notebook")]
     assert [row.split(" | ")[0][2:] for row in rows] == sorted(costs.OWN_WORK_SECONDS) + ["**all**"]
+    assert "`make figures` computes every notebook's runs first, in one pool: " in out
     assert costs.main(["--scale", "smoke"]) == 0 and "measuring" not in capsys.readouterr().out   # kept

@@ -202,3 +202,25 @@ def test_browser_check_says_when_it_skips():
     done = subprocess.run([sys.executable, str(script), "--require-browser"], capture_output=True, text=True,
                           env=env, timeout=60)
     assert done.returncode == 1 and "SKIPPED" in done.stdout
+
+
+def test_make_figures_computes_the_listed_runs_first_and_checks_the_list(tmp_path, capsys):
+    """``--runs-only`` fills the cache with a notebook's listed runs; ``--check-runs`` says when the cache and
+    the list differ either way (a listed run no notebook asked for, or a run asked for but not listed)."""
+    from kanpaper import paper
+    from kanpaper.cache import ResultsCache
+
+    notebook, cache = ROOT / "notebooks" / "09_poisson_fig5.ipynb", tmp_path / "cache"
+    args = ["--scale", "smoke", "--cache-dir", str(cache), str(notebook)]
+    assert run_notebooks.main(["--runs-only", *args]) == 0
+    listed = list(paper.figure_5_configs("ritz", "smoke").values())
+    assert all(ResultsCache(cache).load(c) is not None for c in listed)
+    assert run_notebooks.main(["--check-runs", *args]) == 0
+    assert "holds exactly the runs listed for 1 notebooks at smoke" in capsys.readouterr().out
+    extra = {**listed[0], "n_points": 7}
+    ResultsCache(cache).store(extra, {"x": [0.0]})
+    ResultsCache(cache).path(listed[1]).unlink()
+    assert run_notebooks.main(["--check-runs", *args]) == 1
+    err = capsys.readouterr().err
+    assert "asked for by a notebook, not listed in paper.notebook_runs: KAN W10 D2 G20-40 k=2" in err
+    assert "listed, never asked for by a notebook: " in err and "holds not exactly" in err
