@@ -8,12 +8,14 @@ replots without recomputing) and gets a line in ``results/paper/MANIFEST.json``:
 its wall time, the machine, the thread count (one since kanpaper computes every run on one thread; two for the
 runs archived before), the load average at its end (above the core count: the wall time
 was taken on a shared machine and is an upper bound) and the versions. Runs already in the archive are skipped, so
-an interrupted archive run resumes where it stopped.
+an interrupted archive run resumes where it stopped. Several can run at once (one per core, as ``make figures``
+computes runs): each adds its lines to the manifest under a lock.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import time
@@ -40,6 +42,15 @@ def configs(args) -> list[tuple[str, dict, callable]]:
             if (d, s) in fields and name in (args.models or paper.GRF_MODELS)]
 
 
+def record(manifest_path, key: str, entry: dict) -> None:
+    """Add ``entry`` under ``key`` to the manifest, holding a lock so that concurrent archive runs keep each other's."""
+    with open(manifest_path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+        manifest[key] = entry
+        manifest_path.write_text(json.dumps(dict(sorted(manifest.items())), indent=1) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("experiment", choices=("poisson", "grf"))
@@ -51,7 +62,6 @@ def main() -> None:
     torch.set_num_threads(THREADS_PER_RUN)        # as make figures computes a run, so that a rerun gives its bits
     cache = paper_archive()
     manifest_path = cache.directory / "MANIFEST.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     for label, config, run in configs(args):
         key = config_key(config)
         if cache.load(config) is not None:
@@ -61,12 +71,12 @@ def main() -> None:
         result = cache.store(config, run(config, progress=False))
         seconds = time.perf_counter() - start
         diverged = int(np.asarray(result.get("diverged_at", -1)))
-        manifest[key] = {"run": label, "experiment": args.experiment, "wall_seconds": round(seconds, 1),
-                         "diverged_at": diverged, "machine": machine(), "threads": torch.get_num_threads(),
-                         "load_average_1min": round(os.getloadavg()[0], 2),   # > cores: the machine was shared
-                         "kanpaper": __version__, "torch": torch.__version__,
-                         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-        manifest_path.write_text(json.dumps(dict(sorted(manifest.items())), indent=1) + "\n")
+        record(manifest_path, key, {
+            "run": label, "experiment": args.experiment, "wall_seconds": round(seconds, 1), "diverged_at": diverged,
+            "machine": machine(), "threads": torch.get_num_threads(),
+            "load_average_1min": round(os.getloadavg()[0], 2),   # > cores: the machine was shared
+            "kanpaper": __version__, "torch": torch.__version__,
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")})
         print(f"{label}: {seconds:.0f} s", flush=True)
 
 
