@@ -129,14 +129,17 @@ def torch_library(library: str, quick: bool) -> list[dict]:
                  "seconds": best_of(torch_adam(library, model, ritz), 3 if quick else 20)})
 
     if library == "kanpaper":
-        rows.append(mlp_throughput(quick))
+        rows.extend(mlp_throughput(quick, threads) for threads in sorted({1, torch.get_num_threads()}))
     return rows
 
 
-def mlp_throughput(quick: bool) -> dict:
-    """A ten-repeat W256 D10 MLP ensemble's Adam step at N = 200, in GFLOP/s and as a share of the GEMM peak."""
+def mlp_throughput(quick: bool, threads: int) -> dict:
+    """A ten-repeat W256 D10 MLP ensemble's Adam step at N = 200 on ``threads`` torch threads, in GFLOP/s and as a
+    share of the GEMM peak on as many threads (one: as ``make figures`` computes every run)."""
     import torch
     from kanpaper import MLP, Ensemble
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
     a, b = torch.rand(2048, 2048), torch.rand(2048, 2048)
     peak = 2 * 2048 ** 3 / best_of(lambda: a @ b, 2 if quick else 5) / 1e9
     repeats, n, widths = 10, 200, [1] + [256] * 9 + [1]
@@ -150,11 +153,13 @@ def mlp_throughput(quick: bool) -> dict:
         ((model(x) - y) ** 2).mean().backward()
         opt.step()
     seconds = best_of(step, 3 if quick else 20)
+    torch.set_num_threads(before)
     # forward 2 N fan_in fan_out per layer and repeat; backward twice that (input and weight gradients)
     flops = 3 * 2 * n * repeats * sum(i * o for i, o in zip(widths[:-1], widths[1:]))
     achieved = flops / seconds / 1e9
-    return {"workload": f"MLP ensemble, {repeats} x W256 D10, Adam step, N = {n}", "seconds": seconds,
-            "note": f"{achieved:.1f} GFLOP/s = {100 * achieved / peak:.0f}% of the float64 GEMM peak ({peak:.1f} GFLOP/s)"}
+    return {"workload": f"MLP ensemble, {repeats} x W256 D10, Adam step, N = {n}, {threads} thread{'s' * (threads > 1)}",
+            "seconds": seconds, "note": f"{achieved:.1f} GFLOP/s = {100 * achieved / peak:.0f}% of the float64 GEMM "
+                                        f"peak on {threads} thread{'s' * (threads > 1)} ({peak:.1f} GFLOP/s)"}
 
 
 # ---- jaxKAN
