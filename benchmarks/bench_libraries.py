@@ -157,9 +157,10 @@ def mlp_throughput(quick: bool, threads: int) -> dict:
     # forward 2 N fan_in fan_out per layer and repeat; backward twice that (input and weight gradients)
     flops = 3 * 2 * n * repeats * sum(i * o for i, o in zip(widths[:-1], widths[1:]))
     achieved = flops / seconds / 1e9
-    return {"workload": f"MLP ensemble, {repeats} x W256 D10, Adam step, N = {n}, {threads} thread{'s' * (threads > 1)}",
-            "seconds": seconds, "note": f"{achieved:.1f} GFLOP/s = {100 * achieved / peak:.0f}% of the float64 GEMM "
-                                        f"peak on {threads} thread{'s' * (threads > 1)} ({peak:.1f} GFLOP/s)"}
+    on = f"{threads} thread{'s' * (threads > 1)}"
+    return {"workload": f"MLP ensemble, {repeats} x W256 D10, Adam step, N = {n}, {on}", "seconds": seconds,
+            "note": f"{achieved:.1f} GFLOP/s = {100 * achieved / peak:.0f}% of the float64 GEMM peak on {on} "
+                    f"({peak:.1f} GFLOP/s)"}
 
 
 # ---- jaxKAN

@@ -5,8 +5,8 @@ A run is a JSON-serialisable config dict (its content is the run's key in the re
 function, :func:`build_model`; its grids follow a :class:`~kanpaper.training.GridSchedule`; a run is
 labelled by :func:`describe`; and a list of runs goes through :func:`run_experiments` (several experiments'
 lists at once: :func:`run_groups`), which looks each up in the results cache and computes the missing ones, each
-on one thread, as many at a time as there are cores. ``waves``, ``grf`` and ``poisson`` are the three experiments on this protocol;
-``kanpaper.paper`` holds the paper's configurations of them.
+on one thread, as many at a time as there are cores. ``waves``, ``grf`` and ``poisson`` are the three experiments
+on this protocol; ``kanpaper.paper`` holds the paper's configurations of them.
 """
 
 from __future__ import annotations

@@ -80,7 +80,8 @@ def check_runs(notebooks: list[Path], scale: str, cache_dir: Path) -> list[str]:
     listed = {config_key(c): c for name, groups in notebook_runs(scale).items() if name in names
               for _, configs in groups for c in configs}
     stored = ResultsCache(cache_dir).configs()
-    return ([f"listed, never asked for by a notebook: {run_label(listed[key])}" for key in listed.keys() - stored.keys()]
+    return ([f"listed, never asked for by a notebook: {run_label(listed[key])}"
+             for key in listed.keys() - stored.keys()]
             + [f"asked for by a notebook, not listed in paper.notebook_runs: {run_label(stored[key])}"
                for key in stored.keys() - listed.keys()])
 
