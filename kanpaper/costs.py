@@ -229,11 +229,8 @@ def missing_runs(scale: str | None = None, cache: ResultsCache | None = None,
                  notebooks: Sequence[str] | None = None) -> list[Run]:
     """Every run the ``notebooks`` (default: all) ask for at ``scale`` and ``cache`` lacks, each once: what
     ``make figures`` computes in one pool before it executes the notebooks."""
-    runs: dict[str, Run] = {}
-    for name, groups in paper.notebook_runs(resolve_scale(scale)).items():
-        if notebooks is None or name in notebooks:
-            runs.update((config_key(c), (fn, c)) for fn, configs in groups for c in configs)
-    return [(fn, c) for fn, c in runs.values() if cache is None or cache.load(c) is None]
+    return [(fn, c) for fn, c in paper.runs_of(notebooks, resolve_scale(scale))
+            if cache is None or cache.load(c) is None]
 
 
 def announce(runs: Sequence[Run], workers: int | None = None) -> str:

@@ -9,9 +9,10 @@ executes the notebooks. Run configs are dicts for :mod:`kanpaper.waves`, :mod:`k
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from . import efficiency, grf, poisson, waves
+from .cache import config_key
 from .checks import check_choice
 from .experiments import ModelSpec
 from .scales import resolve_scale
@@ -21,7 +22,7 @@ __all__ = ["BUDGETS", "budget", "WAVES_LR", "FIGURE_1_MLPS", "FIGURE_1_KANS", "w
            "GRID_EXTENSION_ARCHS", "GRID_EXTENSION_VARIANTS", "grid_extension_configs", "GRF_GRIDS",
            "GRF_MODELS", "grf_model", "grf_config", "figure_3_configs", "OVERFITTING_DIM", "overfitting_configs",
            "FIGURE_5_GRIDS", "FIGURE_5_KAN", "FIGURE_5_MLP", "figure_5_configs", "EFFICIENCY_TARGET",
-           "EFFICIENCY_KAN", "EFFICIENCY_MLP_ACTIVATIONS", "efficiency_configs", "notebook_runs"]
+           "EFFICIENCY_KAN", "EFFICIENCY_MLP_ACTIVATIONS", "efficiency_configs", "notebook_runs", "runs_of"]
 
 # experiment -> scale -> budget. ``paper`` is the authors' (their scripts and result files).
 BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
@@ -261,3 +262,13 @@ def notebook_runs(scale: str | None = None) -> dict[str, list[tuple[Callable, li
         "10_kan_vs_mlp_parameters": [(efficiency.run_efficiency, list(efficiency_configs(scale).values()))],
         "11_guidance": grf_runs,
     }
+
+
+def runs_of(notebooks: Sequence[str] | None = None, scale: str | None = None) -> list[tuple[Callable, dict[str, Any]]]:
+    """Every ``(run function, config)`` the ``notebooks`` (names without ``.ipynb``; default: all) ask for at
+    ``scale``, each run once (by :func:`kanpaper.cache.config_key`), in :func:`notebook_runs` order."""
+    runs: dict[str, tuple[Callable, dict[str, Any]]] = {}
+    for name, groups in notebook_runs(scale).items():
+        if notebooks is None or name in notebooks:
+            runs.update((config_key(c), (fn, c)) for fn, configs in groups for c in configs)
+    return list(runs.values())

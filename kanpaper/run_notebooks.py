@@ -58,13 +58,12 @@ def compute_runs(notebooks: list[Path], scale: str, cache_dir: Path) -> None:
     """Every run of ``notebooks`` at ``scale`` missing from ``cache_dir``, in one pool (see the module docstring)."""
     from .cache import ResultsCache
     from .experiments import run_groups
-    from .paper import notebook_runs
+    from .paper import runs_of
 
-    names = {notebook.stem for notebook in notebooks}
-    groups = [group for name, groups in notebook_runs(scale).items() if name in names for group in groups]
     start = time.perf_counter()
-    run_groups(groups, cache=ResultsCache(cache_dir))
-    print(f"run_notebooks: the runs of {len(names)} notebooks are in {cache_dir} "
+    run_groups([(fn, [config]) for fn, config in runs_of([nb.stem for nb in notebooks], scale)],
+               cache=ResultsCache(cache_dir))
+    print(f"run_notebooks: the runs of {len(notebooks)} notebooks are in {cache_dir} "
           f"({time.perf_counter() - start:.0f} s)", flush=True)
 
 
@@ -74,11 +73,9 @@ def check_runs(notebooks: list[Path], scale: str, cache_dir: Path) -> list[str]:
     for but not listed."""
     from .cache import ResultsCache, config_key
     from .experiments import run_label
-    from .paper import notebook_runs
+    from .paper import runs_of
 
-    names = {notebook.stem for notebook in notebooks}
-    listed = {config_key(c): c for name, groups in notebook_runs(scale).items() if name in names
-              for _, configs in groups for c in configs}
+    listed = {config_key(c): c for _, c in runs_of([nb.stem for nb in notebooks], scale)}
     stored = ResultsCache(cache_dir).configs()
     return ([f"listed, never asked for by a notebook: {run_label(listed[key])}"
              for key in listed.keys() - stored.keys()]

@@ -123,6 +123,7 @@ def test_every_notebook_with_runs_is_in_the_cost_model_with_the_functions_it_cal
 def test_the_runs_to_compute_first_are_each_notebooks_runs_once_less_the_cached(tmp_path):
     runs = paper.notebook_runs("smoke")
     assert runs["11_guidance"] == runs["07_grf_fig3_fig4"]
+    assert paper.runs_of(["07_grf_fig3_fig4", "11_guidance"], "smoke") == paper.runs_of(["07_grf_fig3_fig4"], "smoke")
     listed = [c for groups in runs.values() for _, configs in groups for c in configs]
     todo = missing_runs("smoke")
     assert len(todo) == len({config_key(c) for c in listed}) <= len(listed) - len(runs["11_guidance"][0][1])
