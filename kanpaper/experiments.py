@@ -21,7 +21,7 @@ from torch import nn
 
 from .cache import ResultsCache, config_key
 from .checks import check_choice
-from .kan import KAN
+from .kan import KAN, PYKAN_RELEASES
 from .mlp import MLP
 from .sweep import run_sweep, scheduler_address
 
@@ -45,6 +45,8 @@ class ModelSpec:
         grid_range: KAN initial grid interval.
         activation: MLP activation (``"relu"``, ``"reluK"``, ``"tanh"``, ``"silu"``).
         seed: initialisation seed (pykan's ``KAN(seed=...)``; PyTorch's default initialisation for MLPs).
+        pykan: KAN: the pykan release whose numerics it follows (:mod:`kanpaper.kan`); left out of
+            :meth:`as_dict` at the default, so that the configs (and cache keys) of 0.2.5 runs stay as they were.
     """
 
     kind: str
@@ -55,9 +57,11 @@ class ModelSpec:
     grid_range: tuple[float, float] = (-1.0, 1.0)
     activation: str = "relu"
     seed: int = 0
+    pykan: str = "0.2.5"
 
     def __post_init__(self):
         check_choice("model kind", self.kind, KINDS)
+        check_choice("pykan release", self.pykan, PYKAN_RELEASES)
         widths = tuple(int(w) for w in self.widths)
         if len(widths) < 2 or min(widths) < 1:
             raise ValueError(f"widths must list at least an input and an output width, each >= 1; got {self.widths}")
@@ -80,6 +84,8 @@ class ModelSpec:
         """The spec as plain JSON values, for a run's config."""
         values = asdict(self)
         values["widths"], values["grid_range"] = list(self.widths), list(self.grid_range)
+        if values["pykan"] == PYKAN_RELEASES[0]:
+            del values["pykan"]
         return values
 
 
@@ -96,7 +102,7 @@ def build_model(model: ModelSpec | Mapping[str, Any], seed: int | None = None,
     seed = spec.seed if seed is None else seed
     if spec.kind == "kan":
         built = KAN(list(spec.widths), grid_size=spec.grid_size, k=spec.k, grid_range=spec.grid_range,
-                    noise_scale=spec.noise_scale, seed=seed)
+                    noise_scale=spec.noise_scale, seed=seed, pykan=spec.pykan)
     else:
         built = MLP(list(spec.widths), spec.activation, seed=seed)
     return built.to(device)

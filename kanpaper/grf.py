@@ -25,6 +25,7 @@ import numpy as np
 import scipy.linalg
 import torch
 
+from .checks import check_choice
 from .devices import resolve_device
 from .experiments import ModelSpec, build_model, run_label, stage_steps
 from .training import GridSchedule, regression_loss, rmse, train
@@ -162,11 +163,13 @@ def run_grf(config: Mapping[str, Any], progress: bool = True) -> dict[str, np.nd
     ``model`` (a :class:`~kanpaper.experiments.ModelSpec` dict with ``dim`` inputs and one output),
     ``dim``, ``sigma``, ``n_points``, ``grids`` (KAN: sizes of the grid-extension stages, the first the
     spec's; the MLPs train ``len(grids) * steps_per_grid`` steps), ``steps_per_grid``; optional
-    ``anchors`` (Nystrom sampler), ``seed`` (the field's).
+    ``anchors`` (Nystrom sampler), ``seed`` (the field's), ``extension_inputs`` (KAN: ``"train"``, the default,
+    or ``"test"``, as pykan's ``refine`` after ``fit`` does: the inputs the extended grids' coefficients are
+    fitted at; never the labels).
 
     KANs train as pykan's ``fit`` with ``refine`` between stages: L-BFGS, grids
     updated from the training inputs at steps 0, 5, ..., 45 of each stage, the
-    grid extended (on the training inputs) at each new stage. MLPs train with a
+    grid extended at each new stage. MLPs train with a
     fresh L-BFGS every step, as the authors' script does. Trains on :func:`~kanpaper.devices.resolve_device`.
 
     Returns:
@@ -184,7 +187,9 @@ def run_grf(config: Mapping[str, Any], progress: bool = True) -> dict[str, np.nd
     x, y, xt, yt = (data[name].to(device) for name in ("train_input", "train_label", "test_input", "test_label"))
     model = build_model(spec, device=device)
     is_kan = spec.kind == "kan"
-    schedule = GridSchedule.pykan(x, config["grids"], int(config["steps_per_grid"])) if is_kan else None
+    extension_inputs = check_choice("extension_inputs", config.get("extension_inputs", "train"), ("train", "test"))
+    schedule = GridSchedule.pykan(x, config["grids"], int(config["steps_per_grid"]),
+                                  extension_samples=xt if extension_inputs == "test" else None) if is_kan else None
     result = train(model, regression_loss(x, y), stage_steps(config), optimizer="lbfgs",
                    schedule=schedule, fresh_optimizer_every_step=not is_kan,
                    metrics_fn=lambda m: {"train": rmse(m, x, y), "test": rmse(m, xt, yt)},

@@ -1,4 +1,4 @@
-"""The spline KAN of the paper, computing what pykan 0.2.5 computes.
+"""The spline KAN of the paper, computing what pykan 0.2.5 computes (or, with ``pykan="0.2.8"``, pykan 0.2.8).
 
 A KAN layer maps ``x`` of shape ``(N, n_in)`` to ``y`` of shape ``(N, n_out)``::
 
@@ -14,6 +14,11 @@ Differences from pykan, on purpose: randomness comes from an explicit seed or
 samples for grid updates and extensions are an explicit argument (pykan 0.2.5
 refits on the last forward input); only the ``k + 1`` nonzero basis functions
 are evaluated per input.
+
+pykan 0.2.8 changed three numerics, and the authors' GRF runs (Figures 3-4) follow them: ``w_s`` starts at
+``1 / sqrt(n_in)`` (not 1), least squares are solved by ``lstsq`` without a ridge (not the ridged normal
+equations), and a grid extension interpolates the old knots instead of placing new ones from the samples
+(the samples still fit the coefficients). ``pykan="0.2.8"`` selects them; the default is 0.2.5's.
 """
 
 from __future__ import annotations
@@ -25,10 +30,12 @@ import torch
 from torch import Tensor, nn
 
 from . import splines
-from .checks import check_inputs, generator, members_inputs
+from .checks import check_choice, check_inputs, generator, members_inputs
 from .layer import BASES, spline_layer
 
-__all__ = ["KANLayer", "KAN", "adapted_knots"]
+__all__ = ["KANLayer", "KAN", "adapted_knots", "PYKAN_RELEASES"]
+
+PYKAN_RELEASES = ("0.2.5", "0.2.8")           # whose numerics a KAN follows (see the module docstring)
 
 
 def adapted_knots(samples: Tensor, grid_size: int, k: int, grid_eps: float = 0.02) -> Tensor:
@@ -75,15 +82,17 @@ class KANLayer(nn.Module):
         scale_sp: initial ``w_s``.
         grid_eps: uniform share of data-adapted grids.
         seed: int or ``torch.Generator`` for the initial draws.
+        pykan: ``"0.2.5"`` or ``"0.2.8"``, whose numerics to follow (module docstring).
         dtype, device: of parameters and knots (float64 by default).
     """
 
     def __init__(self, n_in: int, n_out: int, grid_size: int = 5, k: int = 3, *,
                  grid_range=(-1.0, 1.0), base: str | None = "silu", noise_scale: float = 0.5,
                  scale_base_mu: float = 0.0, scale_base_sigma: float = 1.0, scale_sp: float = 1.0,
-                 grid_eps: float = 0.02, seed: int | torch.Generator | None = 0,
+                 grid_eps: float = 0.02, seed: int | torch.Generator | None = 0, pykan: str = "0.2.5",
                  dtype=torch.float64, device=None):
         super().__init__()
+        check_choice("pykan release", pykan, PYKAN_RELEASES)
         for name, value in (("n_in", n_in), ("n_out", n_out)):
             if not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -92,17 +101,20 @@ class KANLayer(nn.Module):
         knots = splines.uniform_knots(n_in, grid_size, k, grid_range, dtype=dtype, device=device)
         gen = generator(seed, device)
         self.n_in, self.n_out, self.k, self.base, self.grid_eps = int(n_in), int(n_out), int(k), base, grid_eps
+        self.pykan = pykan
         self.register_buffer("knots", knots)
         noise = (torch.rand(grid_size + 1, n_in, n_out, generator=gen, dtype=dtype, device=device) - 0.5)
         noise = noise * noise_scale / grid_size
         grid_points = knots[:, k: k + grid_size + 1].T                         # (G+1, n_in)
-        coef = splines.fit_coefficients(grid_points, noise, knots, k)
+        coef = self._fit(grid_points, noise, knots)
         self.coef = nn.Parameter(coef)
         draw = torch.rand(n_in, n_out, generator=gen, dtype=dtype, device=device) * 2 - 1
         if base is not None:
             self.scale_base = nn.Parameter((scale_base_mu + scale_base_sigma * draw) / np.sqrt(n_in))
         else:
             self.register_parameter("scale_base", None)
+        if pykan == "0.2.8":
+            scale_sp = scale_sp / np.sqrt(n_in)
         self.scale_sp = nn.Parameter(torch.full((n_in, n_out), float(scale_sp), dtype=dtype, device=device))
 
     @property
@@ -115,7 +127,7 @@ class KANLayer(nn.Module):
         return splines.is_uniform(self.knots)
 
     def extra_repr(self) -> str:
-        return f"{self.n_in} -> {self.n_out}, G={self.grid_size}, k={self.k}, base={self.base}"
+        return f"{self.n_in} -> {self.n_out}, G={self.grid_size}, k={self.k}, base={self.base}, pykan={self.pykan}"
 
     def forward(self, x: Tensor) -> Tensor:
         """``(N, n_in)`` -> ``(N, n_out)``."""
@@ -138,7 +150,11 @@ class KANLayer(nn.Module):
         """
         target = self.spline_edges(samples)
         self.knots = knots.to(self.knots)
-        self._set_coef(splines.fit_coefficients(samples, target, self.knots, self.k))
+        self._set_coef(self._fit(samples, target, self.knots))
+
+    def _fit(self, x: Tensor, y: Tensor, knots: Tensor) -> Tensor:
+        """Least-squares coefficients as this layer's pykan release solves them (:func:`splines.fit_coefficients`)."""
+        return splines.fit_coefficients(x, y, knots, self.k, solver="lstsq" if self.pykan == "0.2.8" else "normal")
 
     def _set_coef(self, coef: Tensor) -> None:
         """In place when the shape is unchanged (an optimizer keeps tracking it), else a new Parameter."""
@@ -150,6 +166,14 @@ class KANLayer(nn.Module):
     def update_grid(self, samples: Tensor, grid_size: int | None = None) -> None:
         """pykan's ``update_grid_from_samples`` (optionally to a new grid size)."""
         self.set_knots(adapted_knots(samples, grid_size or self.grid_size, self.k, self.grid_eps), samples)
+
+    def extend(self, grid_size: int, samples: Tensor) -> None:
+        """pykan's grid extension to ``grid_size`` intervals, coefficients fitted to the old splines at ``samples``
+        ``(N, n_in)``: knots placed from the samples (0.2.5) or interpolated from the old knots (0.2.8)."""
+        if self.pykan == "0.2.8":
+            self.set_knots(splines.interpolated_knots(self.knots, self.k, grid_size), samples)
+        else:
+            self.update_grid(samples, grid_size)
 
     @torch.no_grad()
     def refine(self, factor: int) -> None:
@@ -173,6 +197,7 @@ class KAN(nn.Module):
         base: ``"silu"`` (pykan), ``"identity"`` or ``None`` (no base term).
         noise_scale: 0.3 as pykan's KAN; others as :class:`KANLayer`.
         seed: int or ``torch.Generator``; default 1, pykan's default.
+        pykan: ``"0.2.5"`` or ``"0.2.8"``, whose numerics to follow (module docstring).
 
     Example:
         >>> model = KAN([1, 10, 1], grid_size=10)
@@ -183,7 +208,7 @@ class KAN(nn.Module):
     def __init__(self, widths: Sequence[int], grid_size: int = 3, k: int = 3, *,
                  grid_range=(-1.0, 1.0), base: str | None = "silu", noise_scale: float = 0.3,
                  scale_base_mu: float = 0.0, scale_base_sigma: float = 1.0, grid_eps: float = 0.02,
-                 seed: int | torch.Generator | None = 1, dtype=torch.float64, device=None):
+                 seed: int | torch.Generator | None = 1, pykan: str = "0.2.5", dtype=torch.float64, device=None):
         super().__init__()
         widths = list(widths)
         if len(widths) < 2:
@@ -192,7 +217,7 @@ class KAN(nn.Module):
         self.layers = nn.ModuleList(
             KANLayer(a, b, grid_size, k, grid_range=grid_range, base=base, noise_scale=noise_scale,
                      scale_base_mu=scale_base_mu, scale_base_sigma=scale_base_sigma,
-                     grid_eps=grid_eps, seed=gen, dtype=dtype, device=device)
+                     grid_eps=grid_eps, seed=gen, pykan=pykan, dtype=dtype, device=device)
             for a, b in zip(widths[:-1], widths[1:]))
 
     @property
@@ -257,15 +282,15 @@ class KAN(nn.Module):
     @torch.no_grad()
     def extend_grid(self, grid_size: int, samples: Tensor) -> None:
         """Grid extension as pykan's ``refine``: every layer gets ``grid_size``
-        intervals placed from its inputs (computed by the model before the
-        change), and coefficients fitted to its old splines at those inputs.
+        intervals (:meth:`KANLayer.extend`), and coefficients fitted to its old
+        splines at its inputs (computed by the model before the change).
         Parameters are replaced: create a new optimizer afterwards.
         """
         check_inputs(samples, self.widths[0])
         if grid_size < self.grid_size:
             raise ValueError(f"grid extension goes to a larger grid: asked {grid_size} < current {self.grid_size}")
         for layer, x in zip(self.layers, self.activations(samples)[:-1]):
-            layer.update_grid(x, grid_size)
+            layer.extend(grid_size, x)
 
     def refine_grid(self, factor: int) -> None:
         """Exact grid extension by knot insertion: G -> factor x G, every interval split."""

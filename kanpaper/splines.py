@@ -19,8 +19,11 @@ coefficients are ``(n_in, n_out, G + k)`` as in pykan.
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg
 import torch
 from torch import Tensor, nn
+
+from .checks import check_choice
 
 __all__ = [
     "extend_knots",
@@ -32,10 +35,13 @@ __all__ = [
     "pad_basis",
     "dense_basis",
     "fit_coefficients",
+    "interpolated_knots",
     "refine_knots",
     "refine_coefficients",
     "differentiate",
 ]
+
+SOLVERS = ("normal", "lstsq")                 # fit_coefficients: pykan 0.2.5-0.2.7, pykan 0.2.8
 
 
 def _check_degree(k: int) -> None:
@@ -233,20 +239,25 @@ def dense_basis(x: Tensor, knots: Tensor, k: int, uniform: bool | None = None) -
     return out.scatter_add(-1, index, values)[..., k + 1: k + 1 + n_basis]
 
 
-def fit_coefficients(x: Tensor, y: Tensor, knots: Tensor, k: int, ridge: float = 1e-8) -> Tensor:
-    """Least-squares spline coefficients: ``sum_m c[p, q, m] B_m(x_p) ~ y[:, p, q]``, solved as pykan 0.2.5 does.
+def fit_coefficients(x: Tensor, y: Tensor, knots: Tensor, k: int, ridge: float = 1e-8,
+                     solver: str = "normal") -> Tensor:
+    """Least-squares spline coefficients: ``sum_m c[p, q, m] B_m(x_p) ~ y[:, p, q]``, solved as pykan does.
 
-    Per input, the normal equations with an absolute ridge, ``c = pinv(X^T X + ridge I) X^T y`` (pykan's
-    ``curve2coef``, ``lamb = 1e-8``): the ridge keeps intervals without samples well posed (the initial fit
-    has G + 1 points for G + k coefficients), and the same regulariser and solver give pykan's coefficients
-    to rounding. The design matrix ``X`` is shared by all outputs of an input.
+    ``solver="normal"`` (pykan 0.2.5 to 0.2.7): per input, the normal equations with an absolute ridge,
+    ``c = pinv(X^T X + ridge I) X^T y`` (``curve2coef``, ``lamb = 1e-8``): the ridge keeps intervals without
+    samples well posed (the initial fit has G + 1 points for G + k coefficients), and the same regulariser and
+    solver give pykan's coefficients to rounding. ``solver="lstsq"`` (pykan 0.2.8): LAPACK's ``gelsy`` on ``X``
+    itself, no ridge (the minimum-norm solution where ``X`` is rank deficient), on the CPU whatever the device
+    (CUDA's solver takes full-rank systems only), by SciPy, whose results repeat to the bit. The design matrix
+    ``X`` is shared by all outputs of an input.
 
     Args:
         x: ``(N, n_in)`` sample points.
         y: ``(N, n_in, n_out)`` target values per edge.
         knots: ``(n_in, G + 2k + 1)``.
         k: degree.
-        ridge: absolute Tikhonov weight (0: plain least squares, for full-rank fits).
+        ridge: absolute Tikhonov weight of ``"normal"`` (0: plain least squares, for full-rank fits).
+        solver: ``"normal"`` or ``"lstsq"``.
 
     Returns:
         ``(n_in, n_out, G + k)`` coefficients, in the dtype of ``y``.
@@ -255,7 +266,16 @@ def fit_coefficients(x: Tensor, y: Tensor, knots: Tensor, k: int, ridge: float =
         raise ValueError(f"expected x (N, n_in) and y (N, n_in, n_out), got {tuple(x.shape)} and {tuple(y.shape)}")
     if ridge < 0:
         raise ValueError(f"ridge must be >= 0, got {ridge}")
+    check_choice("least-squares solver", solver, SOLVERS)
     design = dense_basis(x.double(), knots.double(), k).permute(1, 0, 2)     # (n_in, N, n_basis)
+    if solver == "lstsq":
+        # SciPy's LAPACK (its own OpenBLAS) with PyTorch's rank cutoff eps * max(N, n_basis): MKL's gelsy, which
+        # torch.linalg.lstsq calls, does not repeat its last bits from call to call, and L-BFGS amplifies them
+        design_np, rhs = design.cpu().numpy(), y.double().permute(1, 0, 2).cpu().numpy()
+        cutoff = np.finfo(np.float64).eps * max(design_np.shape[1:])
+        coef = np.stack([scipy.linalg.lstsq(a, b, cond=cutoff, lapack_driver="gelsy")[0]
+                         for a, b in zip(design_np, rhs)])                    # (n_in, n_basis, n_out)
+        return torch.from_numpy(coef).permute(0, 2, 1).to(device=y.device, dtype=y.dtype).contiguous()
     gram = design.transpose(1, 2) @ design                                    # (n_in, n_basis, n_basis)
     rhs = design.transpose(1, 2) @ y.double().permute(1, 0, 2)                # (n_in, n_basis, n_out)
     gram = gram + ridge * torch.eye(gram.shape[-1], dtype=gram.dtype, device=gram.device)
@@ -264,6 +284,28 @@ def fit_coefficients(x: Tensor, y: Tensor, knots: Tensor, k: int, ridge: float =
     # 141358, 142815: "DLASWP" errors, wrong pivots, hangs).
     coef = torch.stack([torch.linalg.pinv(g) @ r for g, r in zip(gram, rhs)])  # (n_in, n_basis, n_out)
     return coef.permute(0, 2, 1).to(y.dtype).contiguous()
+
+
+def interpolated_knots(knots: Tensor, k: int, grid_size: int) -> Tensor:
+    """pykan 0.2.8's knots for a grid extension: the old interior knots, read as a piecewise-linear function
+    of ``[-1, 1]`` (knot ``j`` of ``G`` at ``-1 + 2j/G``), sampled at ``grid_size + 1`` equally spaced points,
+    then re-extended. Independent of the samples; nested in the old knots where ``grid_size`` is a multiple of G.
+
+    Args:
+        knots: ``(n_in, G + 2k + 1)``.
+
+    Returns:
+        ``(n_in, grid_size + 2k + 1)``.
+    """
+    if not isinstance(grid_size, (int, np.integer)) or grid_size < 1:
+        raise ValueError(f"grid size must be an integer >= 1, got {grid_size!r}")
+    interior = knots[:, k: knots.shape[1] - k]                                 # (n_in, G+1)
+    old = interior.shape[1] - 1
+    position = torch.linspace(0, old, grid_size + 1, dtype=knots.dtype, device=knots.device)
+    left = position.floor().long().clamp(max=old - 1)
+    frac = position - left
+    new = interior[:, left] + frac * (interior[:, left + 1] - interior[:, left])
+    return extend_knots(new, k)
 
 
 def refine_knots(knots: Tensor, k: int, factor: int) -> Tensor:

@@ -54,22 +54,26 @@ class GridSchedule:
         updates: steps before which ``update_grid(samples)`` runs.
         extensions: step -> new grid size; ``extend_grid`` runs before that step
             (and before an update keyed by the same step).
+        extension_samples: ``(M, n_in)`` inputs the extensions fit at, if not ``samples``: pykan's ``refine``
+            uses the model's last forward input, after ``fit`` the test inputs (inputs only, never labels).
     """
 
     samples: Tensor
     updates: set[int] = field(default_factory=set)
     extensions: dict[int, int] = field(default_factory=dict)
+    extension_samples: Tensor | None = None
 
     @classmethod
     def pykan(cls, samples: Tensor, grids: Sequence[int], steps_per_grid: int, *,
-              update_grid: bool = True, grid_update_num: int = 10, stop_grid_update_step: int = 50) -> "GridSchedule":
+              update_grid: bool = True, grid_update_num: int = 10, stop_grid_update_step: int = 50,
+              extension_samples: Tensor | None = None) -> "GridSchedule":
         """pykan's ``fit`` repeated for each grid size, with ``refine`` between fits.
 
         Within each stage of ``steps_per_grid`` steps, grids update at
         ``0, f, 2f, ... < stop_grid_update_step`` with
         ``f = stop_grid_update_step // grid_update_num`` (pykan: 0, 5, ..., 45);
         at each new stage the grid is extended to the next size in ``grids``
-        (``grids[0]`` is the model's initial size).
+        (``grids[0]`` is the model's initial size), fitted at ``extension_samples`` if given.
         """
         grids = _check_stages(grids, steps_per_grid)
         if grid_update_num < 1 or stop_grid_update_step < grid_update_num:
@@ -77,7 +81,7 @@ class GridSchedule:
                              f"{grid_update_num} and {stop_grid_update_step}")
         every = stop_grid_update_step // grid_update_num
         offsets = range(0, min(stop_grid_update_step, steps_per_grid), every) if update_grid else ()
-        return cls._stages(samples, grids, steps_per_grid, offsets)
+        return cls._stages(samples, grids, steps_per_grid, offsets, extension_samples)
 
     @classmethod
     def poisson(cls, samples: Tensor, grids: Sequence[int], steps_per_grid: int, *,
@@ -93,11 +97,12 @@ class GridSchedule:
         return cls._stages(samples, grids, steps_per_grid, offsets)
 
     @classmethod
-    def _stages(cls, samples: Tensor, grids: list[int], steps_per_grid: int, offsets) -> "GridSchedule":
+    def _stages(cls, samples: Tensor, grids: list[int], steps_per_grid: int, offsets,
+                extension_samples: Tensor | None = None) -> "GridSchedule":
         """Extensions to ``grids[s]`` at the start of stage ``s > 0``; updates at ``offsets`` into every stage."""
         starts = [stage * steps_per_grid for stage in range(len(grids))]
         return cls(samples, {start + offset for start in starts for offset in offsets},
-                   {start: size for start, size in zip(starts[1:], grids[1:])})
+                   {start: size for start, size in zip(starts[1:], grids[1:])}, extension_samples)
 
 
 def _check_stages(grids: Sequence[int], steps_per_grid: int) -> list[int]:
@@ -223,7 +228,8 @@ def train(model: nn.Module, loss_fn: Callable[[nn.Module], Tensor], steps: int, 
     for step in bar:
         if schedule is not None:
             if step in schedule.extensions:
-                model.extend_grid(schedule.extensions[step], schedule.samples)
+                model.extend_grid(schedule.extensions[step], schedule.samples if schedule.extension_samples is None
+                                  else schedule.extension_samples)
                 opt = make_optimizer()
             if step in schedule.updates:
                 model.update_grid(schedule.samples)

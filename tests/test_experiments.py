@@ -23,6 +23,12 @@ def test_a_spec_is_plain_json_and_comes_back():
     values = json.loads(json.dumps(spec.as_dict()))
     assert ModelSpec.from_dict(values) == spec
     assert is_kan({"model": values}) and not is_kan({"model": ModelSpec.mlp([1, 4, 1]).as_dict()})
+    # the default release stays out of the dict, so that the configs (and cache keys) of earlier runs hold
+    assert "pykan" not in values
+    later = ModelSpec.kan([1, 10, 1], 10, pykan="0.2.8")
+    assert later.as_dict()["pykan"] == "0.2.8" and ModelSpec.from_dict(later.as_dict()) == later
+    x = torch.rand(20, 1, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    assert torch.equal(build_model(later)(x), KAN([1, 10, 1], grid_size=10, seed=0, pykan="0.2.8")(x))
 
 
 def test_bad_specs_say_what_is_allowed():
@@ -32,6 +38,8 @@ def test_bad_specs_say_what_is_allowed():
         ModelSpec.kan([3], 5)
     with pytest.raises(ValueError, match="each >= 1"):
         ModelSpec.mlp([1, 0, 1])
+    with pytest.raises(ValueError, match="unknown pykan release '0.3'; allowed: '0.2.5', '0.2.8'"):
+        ModelSpec.kan([1, 1], 3, pykan="0.3")
 
 
 def test_describe():

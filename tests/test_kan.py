@@ -65,6 +65,24 @@ def test_both_gather_layouts_match_pykan(float64_default, gen, n_points, uniform
         assert (ours(x) - ref).abs().max() <= 1e-12 * ref.abs().max()
 
 
+def test_pykan_0_2_8_numerics(gen):
+    """pykan 0.2.8: w_s starts at 1 / sqrt(n_in); an extension interpolates the old knots (nested from G to 2G,
+    so the splines are kept to rounding at samples inside the grid) and fits at the samples."""
+    old, new = KAN([4, 3], 10, pykan="0.2.8"), KAN([4, 3], 10)
+    assert torch.equal(old.layers[0].scale_sp, torch.full((4, 3), 0.5, dtype=torch.float64))
+    assert torch.equal(old.layers[0].scale_base, new.layers[0].scale_base)       # the same draws
+    x = torch.rand(500, 4, generator=gen, dtype=torch.float64) * 1.8 - 0.9
+    before = old(x)
+    knots = old.layers[0].knots.clone()
+    old.extend_grid(20, x)
+    assert torch.allclose(old.layers[0].knots[:, 3:-3:2], knots[:, 3:-3], rtol=0, atol=1e-15)
+    assert torch.allclose(old(x), before, rtol=0, atol=1e-12), (old(x) - before).abs().max()
+    old.extend_grid(30, x)                             # not nested: knots between the old ones, splines nearly kept
+    assert (old(x) - before).abs().max() < 1e-2 * before.abs().max()
+    with pytest.raises(ValueError, match="unknown pykan release '0.2.6'; allowed: '0.2.5', '0.2.8'"):
+        KAN([1, 1], pykan="0.2.6")
+
+
 @pytest.mark.parametrize("widths,G,k", CASES[:4])
 def test_initialisation_matches_pykan_seed(float64_default, widths, G, k):
     theirs = pykan_model(widths, G, k, seed=7)

@@ -120,6 +120,43 @@ def test_second_derivative_matches_finite_differences(uniform, gen):
     assert torch.allclose(d2[same], fd2[same[:, 0]], atol=1e-5)
 
 
+@pytest.mark.parametrize("G,new", [(10, 20), (10, 30), (20, 30), (7, 7)])
+def test_interpolated_knots_follow_the_old_knots(G, new, gen):
+    knots = random_knots(3, G, 3, gen)
+    out = splines.interpolated_knots(knots, 3, new)
+    interior, fine = knots[:, 3:-3], out[:, 3:-3]
+    assert out.shape == (3, new + 7)
+    assert torch.equal(fine[:, [0, -1]], interior[:, [0, -1]])
+    assert (fine.diff(dim=1) > 0).all()
+    if new % G == 0:                                   # nested: every old knot is a new knot
+        assert torch.allclose(fine[:, :: new // G], interior, rtol=0, atol=1e-15)
+    # piecewise linear in the knot index: the new knot at old index position p lies between knots floor(p), ceil(p)
+    position = torch.linspace(0, G, new + 1, dtype=torch.float64)
+    left = position.floor().long().clamp(max=G - 1)
+    assert ((fine >= interior[:, left] - 1e-15) & (fine <= interior[:, left + 1] + 1e-15)).all()
+
+
+def test_lstsq_solver_is_plain_least_squares(gen):
+    """Full rank: the same solution as the normal equations without ridge, to the conditioning of the fit
+    (measured cond(X) about 10, so the normal equations lose at most 1e2 x 1e-16 relative; required 1e-11).
+    Rank deficient (G + 1 points for G + k coefficients, pykan's initial fit): the minimum-norm solution."""
+    knots = splines.uniform_knots(2, 6, 3)
+    x = torch.rand(200, 2, generator=gen, dtype=torch.float64) * 2 - 1
+    y = torch.randn(200, 2, 3, generator=gen, dtype=torch.float64)
+    a = splines.fit_coefficients(x, y, knots, 3, solver="lstsq")
+    b = splines.fit_coefficients(x, y, knots, 3, ridge=0.0)
+    assert torch.allclose(a, b, rtol=0, atol=1e-11 * b.abs().max())
+    points = knots[:, 3:10].T                                      # 7 points, 9 coefficients
+    values = torch.randn(7, 2, 1, generator=gen, dtype=torch.float64)
+    coef = splines.fit_coefficients(points, values, knots, 3, solver="lstsq")
+    design = splines.dense_basis(points, knots, 3).permute(1, 0, 2)
+    for p in range(2):
+        assert torch.allclose(design[p] @ coef[p, 0], values[:, p, 0], atol=1e-13)
+        assert torch.allclose(coef[p, 0], torch.linalg.pinv(design[p]) @ values[:, p, 0], atol=1e-12)
+    with pytest.raises(ValueError, match="unknown least-squares solver 'qr'; allowed: 'normal', 'lstsq'"):
+        splines.fit_coefficients(x, y, knots, 3, solver="qr")
+
+
 def test_bad_parameters_raise():
     with pytest.raises(ValueError, match="grid size G"):
         splines.uniform_knots(1, 0, 3)
