@@ -63,7 +63,8 @@ def compute_runs(notebooks: list[Path], scale: str, cache_dir: Path) -> None:
     start = time.perf_counter()
     run_groups([(fn, [config]) for fn, config in runs_of([nb.stem for nb in notebooks], scale)],
                cache=ResultsCache(cache_dir))
-    print(f"run_notebooks: the runs of {len(notebooks)} notebooks are in {cache_dir} "
+    count = f"{len(notebooks)} notebook{'s' if len(notebooks) != 1 else ''}"
+    print(f"run_notebooks: the runs of {count} are in {cache_dir} "
           f"({time.perf_counter() - start:.0f} s)", flush=True)
 
 
