@@ -97,7 +97,8 @@ def _signature(fn: Callable, config: Mapping[str, Any]) -> str:
 def _setup_signature(fn: Callable, config: Mapping[str, Any]) -> str:
     """The key of a run's data set-up: runs on the same data with any model share it."""
     data = {key: value for key, value in config.items()
-            if key not in COST_NEUTRAL + ("model", "steps", "steps_per_grid", "record_every", "grids")}
+            if key not in COST_NEUTRAL + ("model", "steps", "steps_per_grid", "record_every", "grids",
+                                              "extension_inputs")}
     return f"setup:{fn.__module__}.{fn.__name__}:{config_key(data)}"
 
 
