@@ -29,7 +29,8 @@ RUN_DIR     ?= build/executed/$(SCALE)
 BIN         := $(VENV)/bin
 INSTALLED   := $(VENV)/.installed
 NOTEBOOKS   := $(sort $(wildcard $(NB_DIR)/[0-9][0-9]_*.ipynb))
-PACKAGE     := $(wildcard kanpaper/*.py kanpaper/*.mplstyle)
+# every module of every wing: a change anywhere in the package reruns the notebooks
+PACKAGE     := $(wildcard kanpaper/*.py kanpaper/*/*.py kanpaper/*/*.mplstyle kanpaper/*/*.cpp)
 STAMPS      := $(patsubst $(NB_DIR)/%.ipynb,$(RUN_DIR)/%.ok,$(NOTEBOOKS))
 
 # Kernels, figures and caches of the notebooks come from this checkout's venv.
@@ -49,7 +50,7 @@ venv: $(INSTALLED) ## Create .venv and install kanpaper with everything it needs
 
 # torch first (the pinned CPU build), then the build tools, then kanpaper without build isolation: setup.py
 # compiles the fused CPU kernels against the torch just installed (about two minutes, once per install).
-$(INSTALLED): pyproject.toml setup.py kanpaper/kernels.cpp
+$(INSTALLED): pyproject.toml setup.py kanpaper/nn/kernels.cpp
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
@@ -57,14 +58,14 @@ $(INSTALLED): pyproject.toml setup.py kanpaper/kernels.cpp
 	@echo "Installing kanpaper and building its fused CPU kernels (about two minutes)..."
 	$(BIN)/python -m pip install --quiet --no-build-isolation -e ".[$(EXTRAS)]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (kanpaper)" >/dev/null
-	$(BIN)/python -c "from kanpaper import kernels; print('kernels:', f'built ({kernels.variant()})' if kernels.available() else 'unavailable, using the pure PyTorch layer')"
+	$(BIN)/python -c "from kanpaper.nn import kernels; print('kernels:', f'built ({kernels.variant()})' if kernels.available() else 'unavailable, using the pure PyTorch layer')"
 	@touch $@
 
 figures: $(STAMPS) ## Run every notebook headless (papermill) at SCALE and write figures/
 	@echo "All $(words $(NOTEBOOKS)) notebooks ran at scale '$(SCALE)'; figures are in $(FIGURES_DIR)/."
 
 estimate: $(INSTALLED) ## Estimated wall time of every notebook at SCALE on DEVICE (measures step costs once per machine)
-	$(BIN)/python -m kanpaper.costs --scale $(SCALE) --device $(DEVICE)
+	$(BIN)/python -m kanpaper.estimate --scale $(SCALE) --device $(DEVICE)
 
 # Every notebook's runs first, in one pool (longest first, no core idle between notebooks); the notebooks then
 # read them from the results cache.
@@ -87,7 +88,7 @@ PYTEST      := KANPAPER_SCALE=smoke KANPAPER_PROGRESS=lines KANPAPER_FIGURES=$(C
                $(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg \
                -p no:cacheprovider
 # Tests whose numbers depend on rounding: rerun on other CPUs' code paths and on one thread.
-NUMERICS    := tests/test_conversions.py tests/test_kernels.py tests/test_splines.py tests/test_hessian.py \
+NUMERICS    := tests/theory/test_conversions.py tests/nn/test_kernels.py tests/nn/test_splines.py tests/theory/test_hessian.py \
                $(wildcard $(NB_DIR)/0[1-4]_*.ipynb)
 
 test: $(INSTALLED) ## Unit tests, every notebook (nbval, SCALE=smoke), the numerics on other CPU paths, a browser check

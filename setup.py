@@ -1,4 +1,4 @@
-"""Builds kanpaper's fused CPU kernels (``kanpaper/kernels.cpp``) when the package is installed.
+"""Builds kanpaper's fused CPU kernels (``kanpaper/nn/kernels.cpp``) when the package is installed.
 
 Everything else about the package is in ``pyproject.toml``. The kernels are compiled against the PyTorch that
 is already installed, so install torch first and build without isolation (the Makefile does both):
@@ -6,7 +6,7 @@ is already installed, so install torch first and build without isolation (the Ma
     pip install torch==2.13.0 && pip install --no-build-isolation -e .
 
 Two builds of the same source: ``_kernels_default`` for any x86-64 (or other) CPU, and ``_kernels_avx512``
-where the compiler accepts AVX-512 (about 20% faster on CPUs that have it). ``kanpaper.kernels`` picks one at
+where the compiler accepts AVX-512 (about 20% faster on CPUs that have it). ``kanpaper.nn.kernels`` picks one at
 import by the CPU capability PyTorch reports, so no CPU ever runs instructions it lacks. A build that fails (no
 compiler) is skipped and the install still succeeds; the layer then runs on PyTorch operations.
 """
@@ -34,7 +34,7 @@ def kernel_extensions():
                       "`pip install --no-build-isolation .`")
         return {}
     extensions = [
-        CppExtension(f"kanpaper._kernels_{name}", ["kanpaper/kernels.cpp"],
+        CppExtension(f"kanpaper.nn._kernels_{name}", ["kanpaper/nn/kernels.cpp"],
                      extra_compile_args=["-O3", "-fopenmp", *flags], extra_link_args=["-fopenmp"], optional=True)
         for name, flags in VARIANTS.items()
     ]

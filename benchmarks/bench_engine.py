@@ -20,7 +20,8 @@ import time
 
 import torch
 
-from kanpaper import KAN, Ensemble, kernels, regression_loss
+from kanpaper import KAN, Ensemble, regression_loss
+from kanpaper.nn import kernels
 
 PATH = "fused kernels" if kernels.available() else "PyTorch ops (kernels unavailable)"
 torch.set_default_dtype(torch.float64)   # pykan builds tensors in the default dtype; the paper used float64

@@ -91,7 +91,7 @@ def torch_library(library: str, quick: bool) -> list[dict]:
     x = torch.rand(n, widths[0], generator=gen) * 2 - 1
     y = torch.sin(3 * x).prod(dim=1, keepdim=True)
     if library == "kanpaper":
-        from kanpaper.pykan_compat import pykan_lbfgs
+        from kanpaper.training.lbfgs import pykan_lbfgs
         opt = pykan_lbfgs(model.parameters())
     else:
         from kan.LBFGS import LBFGS

@@ -1,12 +1,17 @@
 """kanpaper: reproducible companion to "On the expressiveness and spectral bias of KANs"
-(Wang, Siegel, Liu, Hou; ICLR 2025, arXiv:2410.01803)."""
+(Wang, Siegel, Liu, Hou; ICLR 2025, arXiv:2410.01803).
 
-__version__ = "0.2.0"
+The package's wings, each importing only those before it: ``base`` (checks, settings, progress, the version),
+``analysis`` (arrays in, never a model), ``nn`` (splines, the KAN, the MLP), ``training``, ``theory``,
+``experiments`` (the run spec, the paper's experiments and configurations) and ``runs`` (the results cache, the
+step costs, the pool); at the root the entry points of the notebooks, ``make figures`` and ``make estimate``.
+"""
 
-from .kan import KAN, KANLayer  # noqa: E402
-from .mlp import MLP  # noqa: E402
-from .ensemble import Ensemble  # noqa: E402
-from .training import GridSchedule, TrainResult, regression_loss, rmse, train  # noqa: E402
+from .base.version import __version__
+from .nn.ensemble import Ensemble
+from .nn.kan import KAN, KANLayer
+from .nn.mlp import MLP
+from .training.loop import GridSchedule, TrainResult, regression_loss, rmse, train
 
 __all__ = ["KAN", "KANLayer", "MLP", "Ensemble", "GridSchedule", "TrainResult",
            "regression_loss", "rmse", "train", "__version__"]

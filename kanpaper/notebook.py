@@ -1,11 +1,15 @@
-"""The one set-up call every notebook makes after its parameters cell.
+"""What a notebook runs with: the one set-up call it makes after its parameters cell, and the runs it asks for.
 
 A notebook's parameters cell holds ``scale``, ``figures_dir`` and ``cache_dir`` as ``None``; papermill
 (``make figures``) overrides them, and ``None`` falls back to the environment (``KANPAPER_SCALE``,
 ``KANPAPER_FIGURES``, ``KANPAPER_CACHE``: how ``make test`` and JupyterLab reach a notebook), then to the
-defaults below, so the scale has one home: :func:`kanpaper.scales.resolve_scale`. By default a notebook run
+defaults below, so the scale has one home: :func:`kanpaper.base.settings.resolve_scale`. By default a notebook run
 interactively writes its figures to ``build/figures/<scale>/``: only ``make figures`` writes the committed
 ``figures/``.
+
+:func:`notebook_runs` lists the runs each notebook asks for (``make figures`` computes them all in one pool before
+it executes the notebooks, ``make estimate`` times them, ``make test`` checks the list against what the notebooks
+asked for).
 """
 
 from __future__ import annotations
@@ -14,15 +18,16 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Sequence
 
-from . import __version__
-from .cache import ResultsCache
-from .figures import use_style
-from .paper import budget
-from .scales import resolve_scale
+from .analysis.figures import use_style
+from .base.settings import resolve_scale
+from .base.version import __version__
+from .experiments import efficiency, grf, paper, poisson, waves
+from .experiments.paper import budget
+from .runs.cache import ResultsCache, config_key
 
-__all__ = ["Session", "setup", "ARCHIVE", "paper_archive"]
+__all__ = ["Session", "setup", "ARCHIVE", "paper_archive", "notebook_runs", "runs_of"]
 
 FIGURES_ENV, CACHE_ENV = "KANPAPER_FIGURES", "KANPAPER_CACHE"
 DEFAULT_FIGURES, DEFAULT_CACHE = "../build/figures/{scale}", "../.cache/results"     # relative to notebooks/
@@ -67,7 +72,7 @@ def setup(scale: str | None = None, figures_dir: str | None = None, cache_dir: s
 
     Args:
         scale, figures_dir, cache_dir: the parameters cell's values (``None``: from the environment).
-        experiment: a key of :data:`kanpaper.paper.BUDGETS` whose budget the notebook uses.
+        experiment: a key of :data:`kanpaper.experiments.paper.BUDGETS` whose budget the notebook uses.
     """
     scale = resolve_scale(scale)
     session = Session(scale, budget(experiment, scale) if experiment else {},
@@ -76,3 +81,32 @@ def setup(scale: str | None = None, figures_dir: str | None = None, cache_dir: s
     use_style()
     print(f"kanpaper {__version__}, scale {scale}" + (f": {session.budget}" if session.budget else ""))
     return session
+
+
+def notebook_runs(scale: str | None = None) -> dict[str, list[tuple[Callable, list[dict[str, Any]]]]]:
+    """The runs each notebook asks for at ``scale``, one ``(run function, configs)`` pair per
+    ``run_experiments`` call it makes: ``{notebook: [(fn, configs), ...]}`` (notebooks without runs left out).
+    ``make figures`` computes them all in one pool before the notebooks run; ``make estimate`` times them."""
+    kan_sweep, mlp_sweep = paper.waves_sweep_configs(scale)
+    grf_runs = [(grf.run_grf, list(paper.figure_3_configs(scale).values()))]
+    return {
+        "00_overview": [(waves.run_waves, paper.overview_configs(scale))],
+        "05_waves_fig1_fig2": [(waves.run_waves, paper.figure_1_configs(a, scale)) for a in ("equal", "increasing")],
+        "06_waves_hyperparameters": [(waves.run_waves, kan_sweep), (waves.run_waves, mlp_sweep),
+                                     (waves.run_waves, list(paper.grid_extension_configs(scale).values()))],
+        "07_grf_fig3_fig4": grf_runs,
+        "08_grf_overfitting": [(grf.run_grf, list(paper.overfitting_configs(scale).values()))],
+        "09_poisson_fig5": [(poisson.run_poisson, list(paper.figure_5_configs("ritz", scale).values()))],
+        "10_kan_vs_mlp_parameters": [(efficiency.run_efficiency, list(paper.efficiency_configs(scale).values()))],
+        "11_guidance": grf_runs,
+    }
+
+
+def runs_of(notebooks: Sequence[str] | None = None, scale: str | None = None) -> list[tuple[Callable, dict[str, Any]]]:
+    """Every ``(run function, config)`` the ``notebooks`` (names without ``.ipynb``; default: all) ask for at
+    ``scale``, each run once (by :func:`kanpaper.runs.cache.config_key`), in :func:`notebook_runs` order."""
+    runs: dict[str, tuple[Callable, dict[str, Any]]] = {}
+    for name, groups in notebook_runs(scale).items():
+        if notebooks is None or name in notebooks:
+            runs.update((config_key(c), (fn, c)) for fn, configs in groups for c in configs)
+    return list(runs.values())

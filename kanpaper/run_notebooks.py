@@ -4,10 +4,10 @@ Each notebook runs in its own directory with the ``scale``, ``figures_dir`` and
 ``cache_dir`` parameters injected; the executed copy goes to ``--out-dir``. A
 failing notebook stops the run with exit status 1 and a message naming the
 notebook, the failing cell and the error. Runs report one line each
-(:mod:`kanpaper.progress`), and the kernel's start-up warnings are silenced.
+(:mod:`kanpaper.base.progress`), and the kernel's start-up warnings are silenced.
 
 ``python -m kanpaper.run_notebooks --runs-only NB [NB ...]`` computes the runs the notebooks ask for
-(:func:`kanpaper.paper.notebook_runs`) into the results cache and executes nothing: ``make figures`` does it first,
+(:func:`kanpaper.notebook.notebook_runs`) into the results cache and executes nothing: ``make figures`` does it first,
 so that all of them share one pool, longest first (one notebook's runs alone leave cores idle at their end, and
 the notebooks' own work runs on one core), and the notebooks then read them from the cache.
 
@@ -29,8 +29,9 @@ import sys
 import time
 from pathlib import Path
 
-from . import devices, progress, sweep
-from .scales import SCALES
+from .base import progress, settings
+from .base.settings import SCALES
+from .runs import sweep
 
 KERNEL = "python3"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -56,9 +57,9 @@ def run_notebook(notebook: Path, out_dir: Path, scale: str, figures_dir: Path, c
 
 def compute_runs(notebooks: list[Path], scale: str, cache_dir: Path) -> None:
     """Every run of ``notebooks`` at ``scale`` missing from ``cache_dir``, in one pool (see the module docstring)."""
-    from .cache import ResultsCache
-    from .experiments import run_groups
-    from .paper import runs_of
+    from .notebook import runs_of
+    from .runs.cache import ResultsCache
+    from .runs.pool import run_groups
 
     start = time.perf_counter()
     run_groups([(fn, [config]) for fn, config in runs_of([nb.stem for nb in notebooks], scale)],
@@ -72,15 +73,15 @@ def check_runs(notebooks: list[Path], scale: str, cache_dir: Path) -> list[str]:
     """What differs between the runs ``notebook_runs`` lists for ``notebooks`` at ``scale`` and the runs in
     ``cache_dir`` (filled by those notebooks from empty): one line per run listed but never asked for, or asked
     for but not listed."""
-    from .cache import ResultsCache, config_key
-    from .experiments import run_label
-    from .paper import runs_of
+    from .experiments.spec import describe
+    from .notebook import runs_of
+    from .runs.cache import ResultsCache, config_key
 
     listed = {config_key(c): c for _, c in runs_of([nb.stem for nb in notebooks], scale)}
     stored = ResultsCache(cache_dir).configs()
-    return ([f"listed, never asked for by a notebook: {run_label(listed[key])}"
+    return ([f"listed, never asked for by a notebook: {describe(listed[key], problem=True)}"
              for key in listed.keys() - stored.keys()]
-            + [f"asked for by a notebook, not listed in paper.notebook_runs: {run_label(stored[key])}"
+            + [f"asked for by a notebook, not listed in notebook.notebook_runs: {describe(stored[key], problem=True)}"
                for key in stored.keys() - listed.keys()])
 
 
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault(progress.ENV_VAR, "lines")      # kernels inherit it: one line per finished run
     if not args.clean:         # checked here, before any notebook starts; the kernels inherit both settings
         try:
-            os.environ[devices.ENV_VAR] = str(devices.resolve_device(args.device))
+            os.environ[settings.DEVICE_ENV] = str(settings.resolve_device(args.device))
             os.environ[sweep.SCHEDULER_ENV] = sweep.scheduler_address(args.dask_scheduler) or ""
         except (ValueError, RuntimeError) as error:
             print(f"run_notebooks: {error}", file=sys.stderr)
@@ -153,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.clean:
             print(f"run_notebooks: cleaned {notebook} ({clean_notebook(notebook)} outputs removed)")
             continue
-        where = os.environ[devices.ENV_VAR] + (f", sweeps on {os.environ[sweep.SCHEDULER_ENV]}"
+        where = os.environ[settings.DEVICE_ENV] + (f", sweeps on {os.environ[sweep.SCHEDULER_ENV]}"
                                                if os.environ[sweep.SCHEDULER_ENV] else "")
         print(f"run_notebooks: {notebook} (scale {args.scale}, {where})", flush=True)
         try:

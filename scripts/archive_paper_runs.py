@@ -24,10 +24,12 @@ from datetime import datetime, timezone
 import numpy as np
 import torch
 
-from kanpaper import __version__, grf, paper, poisson
-from kanpaper.cache import config_key
-from kanpaper.costs import machine
-from kanpaper.experiments import THREADS_PER_RUN, describe
+from kanpaper import __version__
+from kanpaper.experiments import grf, paper, poisson
+from kanpaper.runs.cache import config_key
+from kanpaper.runs.costs import machine
+from kanpaper.base.settings import THREADS_PER_RUN
+from kanpaper.experiments.spec import describe
 from kanpaper.notebook import paper_archive
 
 def configs(args) -> list[tuple[str, dict, callable]]:

@@ -4,7 +4,7 @@ Usage: python scripts/build_reference_data.py PATH_TO_A_CLONE_OF_RoyWangyx/spect
 
 Reads, at the clone's HEAD, the text files (one number per line, one line per L-BFGS step) of
 ``PDE_drm_1d/`` (Figure 5) and ``GRF/`` (Figures 3 and 4 and the overfitting study) and writes
-``kanpaper/reference_data/{poisson,grf}.json.gz``: provenance (repository, commit, date) and, per file,
+``kanpaper/analysis/reference_data/{poisson,grf}.json.gz``: provenance (repository, commit, date) and, per file,
 its path, the quantity and unit it holds and its values (17 significant digits: the files' own precision).
 """
 
@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 REPOSITORY = "RoyWangyx/spectral_bias-KAN"
-OUT = Path(__file__).resolve().parents[1] / "kanpaper" / "reference_data"
+OUT = Path(__file__).resolve().parents[1] / "kanpaper" / "analysis" / "reference_data"
 
 
 def git(clone: Path, *args: str) -> str:

@@ -20,3 +20,11 @@ def gen():
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def data(gen):
+    """200 points in [-1, 1]^2 and a smooth target: x (200, 2), y (200, 1), float64."""
+    x = torch.rand(200, 2, generator=gen, dtype=torch.float64) * 2 - 1
+    y = torch.sin(3 * x[:, :1]) * x[:, 1:]
+    return x, y

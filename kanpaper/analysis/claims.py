@@ -1,0 +1,297 @@
+"""The paper's claims as functions of per-step results, so that one check runs on ours and on the authors' files.
+
+Every function takes per-step error curves (``(steps,)`` arrays in the unit its docstring names: pass ours, or
+an authors' :class:`kanpaper.analysis.reference.Series` converted with ``.values(unit)``) and returns a
+:class:`Verdict`: whether the claim holds, what was measured and what was required. A notebook calls
+``verdict.require()`` (an ``AssertionError`` that says both when it fails) and prints the verdict; the unit
+tests run the same functions on the authors' own data, where every claim stated here must hold too.
+Thresholds are stated against a baseline the claim is about (a model that ignored the high-frequency part, the
+training error) rather than as bare numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Verdict", "final", "order_agreement", "learning_spread", "learns_low_to_high", "learns_all",
+           "learns_closer_together", "kan_trains_below_mlp", "kan_overfits", "mlp_generalises",
+           "extensions_raise_test_error", "extension_spikes", "more_data_cures_overfitting",
+           "ignored_high_frequency_mse", "captures_high_frequency", "misses_high_frequency", "h1_advantage",
+           "error_rate_in_parameters", "more_accurate_with_fewer_parameters", "deeper_fits_closer",
+           "error_rises_with_depth", "mlp_gains_with_dimension",
+           "wider_fits_closer"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of one claim.
+
+    Attributes:
+        claim: the statement checked.
+        holds: whether it holds.
+        measured: the numbers it rests on.
+        required: the condition they had to meet.
+    """
+
+    claim: str
+    holds: bool
+    measured: str
+    required: str
+
+    def __str__(self) -> str:
+        return f"{'holds' if self.holds else 'FAILS'}: {self.claim} (measured {self.measured}; required {self.required})"
+
+    def __bool__(self) -> bool:
+        return self.holds
+
+    def require(self) -> "Verdict":
+        """``self`` when the claim holds; an ``AssertionError`` naming measured and required otherwise."""
+        if not self.holds:
+            raise AssertionError(str(self))
+        return self
+
+
+def final(curve) -> float:
+    """The last finite value of a ``(steps,)`` curve (a diverged run: its value before the NaN)."""
+    curve = np.asarray(curve, dtype=np.float64)
+    finite = curve[np.isfinite(curve)]
+    if curve.ndim != 1 or finite.size == 0:
+        raise ValueError(f"expected a (steps,) curve with a finite value, got shape {curve.shape}")
+    return float(finite[-1])
+
+
+# ---- Figures 1-2: ``first``, a ``(F,)`` array of the first iteration at which each target frequency (low to high)
+# is learned, inf where it is not within the run (:func:`kanpaper.analysis.fourier.first_learned`)
+
+def _first(first) -> np.ndarray:
+    first = np.asarray(first, dtype=np.float64)
+    if first.ndim != 1 or first.size < 2 or np.isnan(first).any():
+        raise ValueError(f"expected a (frequencies,) array of first iterations (inf: never), got {first!r}")
+    return first
+
+
+def order_agreement(first) -> float:
+    """The share of frequency pairs (lower, higher), at least one of them learned, in which the lower one is learned
+    no later (one never learned counts as later): 1 = strictly low to high, about 1/2 = no order; NaN when none is
+    learned."""
+    first = _first(first)
+    pairs = [(first[i], first[j]) for i in range(len(first)) for j in range(i + 1, len(first))
+             if np.isfinite(first[i]) or np.isfinite(first[j])]
+    return float(np.mean([low <= high for low, high in pairs])) if pairs else float("nan")
+
+
+def learning_spread(first, budget: int) -> float:
+    """Iterations from the first learned frequency to the last one (to ``budget`` when some frequency is never
+    learned: then a lower bound); inf when none is learned."""
+    first = _first(first)
+    learned = first[np.isfinite(first)]
+    if learned.size == 0:
+        return float("inf")
+    return float((learned.max() if learned.size == first.size else budget) - learned.min())
+
+
+def learns_low_to_high(first, min_learned: int = 3, agreement: float = 0.9, name: str = "MLP") -> Verdict:
+    """At least ``min_learned`` frequencies learned (one or two learned cannot show an order: an MLP that learned
+    only the lowest scores 1) and an order agreement of at least ``agreement``."""
+    first = _first(first)
+    learned, order = int(np.isfinite(first).sum()), order_agreement(first)
+    return Verdict(f"{name} learns the frequencies from low to high", learned >= min_learned and order >= agreement,
+                   f"{learned} of {first.size} learned, order agreement {order:.2f}",
+                   f">= {min_learned} learned and agreement >= {agreement:g}")
+
+
+def learns_all(first, name: str = "KAN") -> Verdict:
+    """Every frequency is learned within the run."""
+    first = _first(first)
+    learned = int(np.isfinite(first).sum())
+    last = f", the last at iteration {first.max():.0f}" if learned == first.size else ""
+    return Verdict(f"{name} learns every frequency", learned == first.size,
+                   f"{learned} of {first.size} learned{last}", f"all {first.size}")
+
+
+def learns_closer_together(kan_firsts, kan_budget: int, mlp_firsts, mlp_budget: int) -> Verdict:
+    """Every KAN's learning spread is below every MLP's (each run: a ``(F,)`` array of first iterations)."""
+    kan = max(learning_spread(f, kan_budget) for f in kan_firsts)
+    mlp = min(learning_spread(f, mlp_budget) for f in mlp_firsts)
+    return Verdict("KANs learn the frequencies closer together than MLPs", bool(kan < mlp),
+                   f"largest KAN spread {kan:.0f} iterations, smallest MLP spread {mlp:.0f}", "KAN < MLP")
+
+
+# ---- Figures 3-4 and the overfitting study: curves in RMSE on the normalised labels
+
+def kan_trains_below_mlp(kan_train, mlp_train, name: str = "KAN D3") -> Verdict:
+    """The KAN's final training RMSE is below the tanh MLP's."""
+    kan, mlp = final(kan_train), final(mlp_train)
+    return Verdict(f"{name} fits the training points more closely than the tanh MLP", kan < mlp,
+                   f"train RMSE {name} {kan:.2e}, MLP {mlp:.2e}", f"{name} < MLP")
+
+
+def kan_overfits(kan_train, kan_test, factor: float = 10.0, name: str = "KAN D3") -> Verdict:
+    """The KAN's final test RMSE is at least ``factor`` times its training RMSE."""
+    train, test = final(kan_train), final(kan_test)
+    return Verdict(f"{name} overfits", test >= factor * train,
+                   f"test {test:.2e} = {test / train:.3g}x train {train:.2e}", f"test >= {factor:g}x train")
+
+
+def mlp_generalises(mlp_train, mlp_test, factor: float = 2.0, name: str = "tanh MLP") -> Verdict:
+    """The MLP's final test RMSE stays within ``factor`` times its training RMSE."""
+    train, test = final(mlp_train), final(mlp_test)
+    return Verdict(f"the {name} does not overfit", test <= factor * train,
+                   f"test {test:.2e} = {test / train:.3g}x train {train:.2e}", f"test <= {factor:g}x train")
+
+
+def extensions_raise_test_error(test, steps_per_grid: int, name: str = "KAN") -> Verdict:
+    """The final test RMSE is above the test RMSE at the end of the first grid stage (the extensions hurt)."""
+    test = np.asarray(test, dtype=np.float64)
+    if not 1 <= steps_per_grid < len(test):
+        raise ValueError(f"steps_per_grid must be in 1..{len(test) - 1} (the curve has {len(test)} steps), "
+                         f"got {steps_per_grid}")
+    first, last = float(test[steps_per_grid - 1]), final(test)
+    return Verdict(f"{name}: test error rises over the grid extensions", last > first,
+                   f"test {first:.2e} after the first stage, {last:.2e} at the end", "end > first stage")
+
+
+def extension_spikes(train, steps_per_grid: int, factor: float = 1.2, name: str = "KAN") -> Verdict:
+    """The training RMSE jumps at a grid extension: after the first step on some extended grid it is at least
+    ``factor`` times its value after the last step on the coarser grid (within a grid stage an L-BFGS step with
+    its line search never raises the loss, so a rise there is the extension's doing)."""
+    train = np.asarray(train, dtype=np.float64)
+    if not 1 <= steps_per_grid < len(train):
+        raise ValueError(f"steps_per_grid must be in 1..{len(train) - 1} (the curve has {len(train)} steps), "
+                         f"got {steps_per_grid}")
+    starts = np.arange(steps_per_grid, len(train), steps_per_grid)
+    jumps = train[starts] / train[starts - 1]
+    worst = int(np.nanargmax(jumps))
+    return Verdict(f"{name}: training error jumps at a grid extension", bool(jumps[worst] >= factor),
+                   f"largest jump {jumps[worst]:.3g}x (from {train[starts[worst] - 1]:.2e} to "
+                   f"{train[starts[worst]]:.2e}) at step {starts[worst]}", f"a jump >= {factor:g}x")
+
+
+def more_data_cures_overfitting(small_test, large_train, large_test, gain: float = 2.0,
+                                gap: float = 2.0, name: str = "KAN D3") -> Verdict:
+    """With ten times the points the KAN's final test RMSE is at least ``gain`` times lower, and within ``gap``
+    times its own training RMSE."""
+    small, big, big_train = final(small_test), final(large_test), final(large_train)
+    holds = big * gain <= small and big <= gap * big_train
+    return Verdict(f"more data cures the overfitting of {name}", holds,
+                   f"test {small:.2e} with fewer points, {big:.2e} with more (train {big_train:.2e})",
+                   f"{gain:g}x lower test error and test <= {gap:g}x train")
+
+
+# ---- Figure 5: curves in MSE (the authors' files' unit) of u ("L2") and of u' ("H1") on the points
+
+def ignored_high_frequency_mse(k: float) -> tuple[float, float]:
+    """L2 and H1 mean squared errors of the smooth part alone, ``sin(pi x)``, against ``u*`` (``1/(2k^2)`` and
+    ``pi^2/2``: the continuous means over [-1, 1], within 0.1% of the means over 1,000 or more equispaced points)."""
+    return 1.0 / (2.0 * k * k), np.pi ** 2 / 2.0
+
+
+def captures_high_frequency(l2_mse, h1_mse, k: int, share: float = 0.05, value_share: float = 0.25,
+                            name: str = "KAN") -> Verdict:
+    """Final H1 MSE at most ``share`` of what ignoring ``sin(k pi x)/k`` costs (``pi^2/2``: the high-frequency
+    part lives in the derivative), and final L2 MSE at most ``value_share`` of its cost in value (``1/(2k^2)``,
+    which any low-frequency error, an offset say, also eats into)."""
+    l2, h1 = final(l2_mse), final(h1_mse)
+    base_l2, base_h1 = ignored_high_frequency_mse(k)
+    return Verdict(f"{name} resolves the high-frequency part at k = {k}",
+                   h1 <= share * base_h1 and l2 <= value_share * base_l2,
+                   f"H1 MSE {h1:.2e} ({h1 / base_h1:.1e} of {base_h1:.2f}), L2 MSE {l2:.2e} ({l2 / base_l2:.1e} of "
+                   f"{base_l2:.2e})", f"H1 <= {share:g} and L2 <= {value_share:g} of ignoring it")
+
+
+def misses_high_frequency(h1_mse, k: int, share: float = 0.5, name: str = "MLP") -> Verdict:
+    """Final H1 MSE at least ``share`` of what ignoring ``sin(k pi x)/k`` costs (``pi^2/2``)."""
+    h1 = final(h1_mse)
+    base = ignored_high_frequency_mse(k)[1]
+    return Verdict(f"{name} misses the high-frequency part at k = {k}", h1 >= share * base,
+                   f"H1 MSE {h1:.2f} ({h1 / base:.2f} of {base:.2f})", f">= {share:g} of ignoring it")
+
+
+def h1_advantage(kan_h1_mse, mlp_h1_mse, k: int, factor: float = 10.0) -> Verdict:
+    """The MLP's final H1 MSE is at least ``factor`` times the KAN's."""
+    kan, mlp = final(kan_h1_mse), final(mlp_h1_mse)
+    return Verdict(f"the KAN's derivative is more accurate than the MLP's at k = {k}", mlp >= factor * kan,
+                   f"H1 MSE MLP {mlp:.2e} = {mlp / kan:.3g}x KAN {kan:.2e}", f"MLP >= {factor:g}x KAN")
+
+
+# ---- The abstract's consequence of Theorem 3.3: accuracy per parameter. ``params`` ``(n,)`` parameter counts,
+# ``errors`` ``(n,)`` the matching test errors (NaN: a diverged run, left out)
+
+def _pairs(params, errors) -> tuple[np.ndarray, np.ndarray]:
+    params, errors = np.asarray(params, dtype=np.float64), np.asarray(errors, dtype=np.float64)
+    if params.ndim != 1 or params.shape != errors.shape:
+        raise ValueError(f"expected matching (n,) parameter counts and errors, got {params.shape} and {errors.shape}")
+    keep = np.isfinite(errors) & (errors > 0)
+    return params[keep], errors[keep]
+
+
+def error_rate_in_parameters(params, errors, rate: float, name: str = "KAN") -> Verdict:
+    """The error falls at least like ``P^-rate``: the least-squares slope of log error against log P is
+    ``<= -rate`` (at least three finite points)."""
+    params, errors = _pairs(params, errors)
+    if params.size < 3:
+        return Verdict(f"{name}'s error falls like P^-{rate:g}", False, f"{params.size} finite points", ">= 3")
+    slope = float(np.polyfit(np.log(params), np.log(errors), 1)[0])
+    return Verdict(f"{name}'s error falls like P^-{rate:g} or faster", bool(slope <= -rate),
+                   f"slope {slope:.2f} over P = {params.min():.0f} ... {params.max():.0f}", f"<= {-rate:g}")
+
+
+def more_accurate_with_fewer_parameters(kan_params, kan_errors, mlp_params, mlp_errors,
+                                        factor: float = 10.0) -> Verdict:
+    """Some KAN has at most the parameters of the most accurate MLP and at most ``1/factor`` of its error."""
+    kan_params, kan_errors = _pairs(kan_params, kan_errors)
+    mlp_params, mlp_errors = _pairs(mlp_params, mlp_errors)
+    if kan_params.size == 0 or mlp_params.size == 0:
+        raise ValueError("need at least one finite KAN and one finite MLP error")
+    best = int(np.argmin(mlp_errors))
+    allowed = kan_params <= mlp_params[best]
+    kan = float(kan_errors[allowed].min()) if allowed.any() else np.inf
+    where = f"{kan_params[allowed][np.argmin(kan_errors[allowed])]:.0f}" if allowed.any() else "none"
+    return Verdict("a KAN beats the best MLP with no more parameters", bool(kan * factor <= mlp_errors[best]),
+                   f"best MLP {mlp_errors[best]:.2e} with {mlp_params[best]:.0f} parameters; best KAN within that "
+                   f"{kan:.2e} (with {where})", f"KAN <= MLP / {factor:g}")
+
+
+# ---- The paper's guidance on depth and on MLPs (Section 4.3), as the GRF runs show it. ``*_by_depth``: KAN depth
+# -> ``(steps,)`` curve; ``*_by_dim``: dimension d -> final error
+
+def _finals(by_key) -> dict:
+    if len(by_key) < 2:
+        raise ValueError(f"need curves for at least two depths or dimensions, got {sorted(by_key)}")
+    return {key: final(curve) for key, curve in sorted(by_key.items())}
+
+
+def deeper_fits_closer(train_by_depth, where: str = "") -> Verdict:
+    """Some KAN deeper than 2 layers ends with a lower training error than the depth-2 KAN."""
+    errors = _finals(train_by_depth)
+    deeper = min(e for depth, e in errors.items() if depth > 2)
+    return Verdict(f"a deeper KAN fits the training points closer than depth 2{where}", bool(deeper < errors[2]),
+                   "train RMSE " + ", ".join(f"D{k} {e:.1e}" for k, e in errors.items()), "min(D >= 3) < D2")
+
+
+def error_rises_with_depth(test_by_depth, where: str = "") -> Verdict:
+    """The final test error grows strictly with KAN depth: shallower generalises better."""
+    errors = _finals(test_by_depth)
+    values = list(errors.values())
+    return Verdict(f"the test error rises with depth{where}", bool(np.all(np.diff(values) > 0)),
+                   "test RMSE " + ", ".join(f"D{k} {e:.1e}" for k, e in errors.items()), "D2 < D3 < D4")
+
+
+def mlp_gains_with_dimension(kan_best_by_dim, mlp_best_by_dim) -> Verdict:
+    """The best KAN's test error relative to the best MLP's grows strictly with the dimension (the MLPs catch up
+    on the smooth field as d grows)."""
+    if sorted(kan_best_by_dim) != sorted(mlp_best_by_dim) or len(kan_best_by_dim) < 2:
+        raise ValueError("need the best KAN and MLP errors for the same two or more dimensions")
+    ratios = {d: kan_best_by_dim[d] / mlp_best_by_dim[d] for d in sorted(kan_best_by_dim)}
+    return Verdict("the MLPs gain on the KANs as the dimension grows", bool(np.all(np.diff(list(ratios.values())) > 0)),
+                   "best KAN / best MLP test RMSE " + ", ".join(f"d = {d}: {r:.2g}" for d, r in ratios.items()),
+                   "strictly increasing in d")
+
+
+def wider_fits_closer(narrow_train, wide_train, where: str = "") -> Verdict:
+    """The wider KAN ends with a lower training error than the narrow one of the same depth."""
+    narrow, wide = final(narrow_train), final(wide_train)
+    return Verdict(f"the wider KAN fits the training points closer{where}", bool(wide < narrow),
+                   f"train RMSE narrow {narrow:.1e}, wide {wide:.1e}", "wide < narrow")

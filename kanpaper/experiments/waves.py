@@ -1,0 +1,121 @@
+"""The 1D waves experiment (the paper's Section 4.2, Figures 1 and 2): its targets, and the run.
+
+The targets (Rahaman et al. 2019 setting): ``f(x) = sum_i A_i sin(2 pi k_i x + 2 pi phi_i)`` with
+``k = 5, 10, ..., 50`` on ``N`` equispaced points of ``[0, 1)`` (endpoint excluded), so each frequency falls
+exactly on FFT bin ``k_i``. Phases are drawn from an explicit generator (the authors' scripts left them unseeded
+or re-seeded).
+
+``run_waves(config)`` trains ``repeats`` independent models (one batched ensemble) on phased-wave targets and
+returns arrays: the learned fraction of every target frequency at every recorded iteration, and the training loss.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+import torch
+
+from ..analysis.fourier import learned_fraction
+from ..base.checks import check_choice
+from ..base.settings import resolve_device
+from ..nn.ensemble import Ensemble
+from ..training.loop import GridSchedule, regression_loss, train
+from .spec import ModelSpec, build_model, check_first_stage, describe
+
+__all__ = ["WAVE_FREQUENCIES", "wave_amplitudes", "wave_points", "random_phases", "phased_waves", "run_waves"]
+
+WAVE_FREQUENCIES = tuple(range(5, 55, 5))
+
+
+def wave_amplitudes(kind: str, n: int = len(WAVE_FREQUENCIES)) -> np.ndarray:
+    """``"equal"``: A_i = 1 (Figure 1); ``"increasing"``: A_i = 0.1 i (Figure 2). Shape ``(n,)``."""
+    check_choice("amplitude kind", kind, ("equal", "increasing"))
+    return np.ones(n) if kind == "equal" else 0.1 * np.arange(1, n + 1)
+
+
+def wave_points(n_points: int = 200) -> np.ndarray:
+    """``(n_points,)`` equispaced points of ``[0, 1)``."""
+    if n_points < 2:
+        raise ValueError(f"n_points must be >= 2, got {n_points}")
+    return np.arange(n_points) / n_points
+
+
+def random_phases(n_repeats: int, n_frequencies: int = len(WAVE_FREQUENCIES), seed: int = 0) -> np.ndarray:
+    """``(n_repeats, n_frequencies)`` phases in ``[0, 1)`` from ``default_rng(seed)``."""
+    return np.random.default_rng(seed).random((n_repeats, n_frequencies))
+
+
+def phased_waves(x: np.ndarray, amplitudes, phases, frequencies=WAVE_FREQUENCIES) -> np.ndarray:
+    """Sum of sines at ``x``.
+
+    Args:
+        x: ``(N,)`` points.
+        amplitudes: ``(F,)``; phases: ``(F,)`` or ``(R, F)`` in cycles; frequencies: ``(F,)``.
+
+    Returns:
+        ``(N,)`` or ``(R, N)``.
+    """
+    amplitudes = np.asarray(amplitudes, dtype=float)
+    phases = np.asarray(phases, dtype=float)
+    frequencies = np.asarray(frequencies, dtype=float)
+    if not amplitudes.shape == frequencies.shape == phases.shape[-1:]:
+        raise ValueError(f"amplitudes {amplitudes.shape}, phases {phases.shape} and frequencies "
+                         f"{frequencies.shape} must agree in their last axis")
+    angle = 2 * np.pi * (np.multiply.outer(np.asarray(x, dtype=float), frequencies) + phases[..., None, :])
+    return (amplitudes * np.sin(angle)).sum(axis=-1)
+
+
+def run_waves(config: Mapping[str, Any], progress: bool = True) -> dict[str, np.ndarray]:
+    """Train on the phased waves; config keys:
+
+    ``model`` (a :class:`~kanpaper.experiments.spec.ModelSpec` dict, one input and one output), ``steps``,
+    ``lr``, ``record_every``, ``repeats``, ``amplitudes`` ("equal"/"increasing"), ``seed`` (phases),
+    ``n_points``; for KANs optionally a grid schedule:
+
+    - ``grids``: grid sizes ``[G0, G1, ...]`` (``G0`` the spec's grid size); the run is split into equal
+      stages and the grid is extended to the next size (on the training inputs) at the start of each
+      stage (without it the grid keeps its size: the authors' run);
+    - ``grid_updates``: if true, grids adapt to the training inputs (pykan's
+      ``update_grid_from_samples``) at steps 0, 5, ..., 45 of every stage, so they
+      cover the data instead of pykan's default ``[-1, 1]``.
+
+    Repeat ``r`` is initialised from seed ``1000 * spec.seed + r``. Trains on :func:`~kanpaper.base.settings.resolve_device`.
+
+    Returns:
+        ``fraction``: ``(n_records, repeats, 10)`` learned fraction per frequency;
+        ``steps``: ``(n_records,)``; ``loss``: ``(steps, repeats)``; ``phases``:
+        ``(repeats, 10)``.
+    """
+    spec = ModelSpec.from_dict(config["model"])
+    if spec.widths[0] != 1 or spec.widths[-1] != 1:
+        raise ValueError(f"the waves are a 1D regression: widths must start and end with 1, got {list(spec.widths)}")
+    repeats = int(config["repeats"])
+    amplitudes = wave_amplitudes(config["amplitudes"])
+    phases = random_phases(repeats, len(WAVE_FREQUENCIES), seed=int(config["seed"]))
+    x = wave_points(int(config["n_points"]))
+    y = phased_waves(x, amplitudes, phases)                                   # (R, N)
+    device = resolve_device()
+    inputs = torch.as_tensor(x, dtype=torch.float64, device=device)[:, None]
+    targets = torch.as_tensor(y, dtype=torch.float64, device=device)[..., None]   # (R, N, 1)
+    model = Ensemble([build_model(spec, seed=spec.seed * 1000 + r, device=device) for r in range(repeats)])
+    steps = int(config["steps"])
+    result = train(model, regression_loss(inputs, targets), steps, optimizer="adam",
+                   lr=float(config["lr"]), schedule=_grid_schedule(config, spec, inputs, steps),
+                   record_every=int(config["record_every"]),
+                   record_fn=lambda m: {"prediction": m(inputs)[..., 0]},
+                   progress=progress, desc=describe(config, problem=True))
+    fraction = learned_fraction(result.records["prediction"], amplitudes, WAVE_FREQUENCIES)
+    return {"fraction": fraction, "steps": result.record_steps, "loss": result.losses, "phases": phases}
+
+
+def _grid_schedule(config: Mapping[str, Any], spec: ModelSpec, inputs: torch.Tensor,
+                   steps: int) -> GridSchedule | None:
+    grids = check_first_stage(config, spec)
+    updates = bool(config.get("grid_updates", False))
+    if spec.kind != "kan" or (len(grids) <= 1 and not updates):
+        return None
+    stages = max(len(grids), 1)
+    if steps < stages:
+        raise ValueError(f"{steps} steps cannot hold {stages} grid stages")
+    return GridSchedule.pykan(inputs, grids or [spec.grid_size], steps // stages, update_grid=updates)

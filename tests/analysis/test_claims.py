@@ -1,0 +1,255 @@
+"""The claims the notebooks assert, run on the authors' own per-step results: each must hold there too, at the
+authors' budgets (500 GRF steps, 200 Poisson steps), and each must be able to fail."""
+
+import numpy as np
+import pytest
+
+from kanpaper.analysis import claims, reference
+
+ROUGH = [(d, s) for d in (2, 3, 4) for s in (0.125, 0.25)]
+ALL_FIELDS = [(d, s) for d in (2, 3, 4) for s in (0.125, 0.25, 0.5, 1.0)]
+
+
+def rmse(model, d, s, split, study="figures"):
+    return reference.grf(model, d, s, split, study).values("RMSE")
+
+
+@pytest.mark.parametrize("d,s", ROUGH)
+def test_deep_kan_fits_and_overfits_every_rough_field_of_the_authors(d, s):
+    claims.kan_trains_below_mlp(rmse("kan3", d, s, "train"), rmse("mlp_tanh", d, s, "train")).require()
+    claims.kan_overfits(rmse("kan3", d, s, "train"), rmse("kan3", d, s, "test")).require()
+
+
+@pytest.mark.parametrize("d,s", ALL_FIELDS)
+def test_tanh_mlp_generalises_on_every_field_of_the_authors(d, s):
+    claims.mlp_generalises(rmse("mlp_tanh", d, s, "train"), rmse("mlp_tanh", d, s, "test")).require()
+
+
+@pytest.mark.parametrize("d,s", [f for f in ROUGH if f[0] >= 3])
+@pytest.mark.parametrize("model", ["kan2", "kan3", "kan4"])
+def test_extensions_raise_test_error_where_points_are_scarce(d, s, model):
+    claims.extensions_raise_test_error(rmse(model, d, s, "test"), 100, model).require()
+
+
+@pytest.mark.parametrize("s", [0.125, 0.25])
+def test_extensions_lower_test_error_in_two_dimensions(s):
+    # what the authors' files show at d = 2 (the depth-3 and depth-4 KANs' test error falls over the extensions),
+    # and why the claim is stated for d >= 3 only
+    for model in ("kan3", "kan4"):
+        assert not claims.extensions_raise_test_error(rmse(model, 2, s, "test"), 100, model)
+
+
+@pytest.mark.parametrize("d,s", ALL_FIELDS)
+@pytest.mark.parametrize("model", ["kan3", "kan4"])
+def test_deep_kans_training_error_jumps_at_an_extension_on_every_field_of_the_authors(d, s, model):
+    claims.extension_spikes(rmse(model, d, s, "train"), 100, name=model).require()
+
+
+def test_extension_spikes_can_fail():
+    # the authors' depth-2 KAN on the roughest 2D field rises by at most 1.01x at any extension
+    assert not claims.extension_spikes(rmse("kan2", 2, 0.125, "train"), 100, name="kan2")
+    # ... and away from the extensions a deep KAN's curve shows no such jump (boundaries shifted by half a stage)
+    assert not claims.extension_spikes(rmse("kan3", 3, 0.125, "train")[50:450], 100, name="kan3")
+
+
+@pytest.mark.parametrize("s", [0.125, 0.25])
+def test_more_data_cures_overfitting_in_the_authors_runs(s):
+    claims.more_data_cures_overfitting(rmse("kan3", 3, s, "test"), rmse("kan3", 3, s, "train", "overfit"),
+                                       rmse("kan3", 3, s, "test", "overfit")).require()
+
+
+def mse(model, k, error):
+    return reference.poisson(model, k, error).values("MSE")
+
+
+@pytest.mark.parametrize("k", [2, 4, 8, 16, 32])
+def test_kan_resolves_the_high_frequency_part_in_the_authors_runs(k):
+    claims.captures_high_frequency(mse("kan", k, "l2"), mse("kan", k, "h1"), k).require()
+
+
+@pytest.mark.parametrize("k", [16, 32])
+def test_mlp_misses_the_high_frequency_part_in_the_authors_runs(k):
+    claims.misses_high_frequency(mse("mlp", k, "h1"), k).require()
+    claims.h1_advantage(mse("kan", k, "h1"), mse("mlp", k, "h1"), k).require()
+
+
+@pytest.mark.parametrize("k", [2, 4, 8])
+def test_mlp_resolves_low_k_in_the_authors_runs(k):
+    # the claims can fail: at k <= 8 the authors' MLP does resolve the high-frequency part
+    assert not claims.misses_high_frequency(mse("mlp", k, "h1"), k)
+    claims.captures_high_frequency(mse("mlp", k, "l2"), mse("mlp", k, "h1"), k).require()
+
+
+def test_poisson_claims_hold_on_our_archived_paper_budget_runs():
+    # the committed archive (results/paper/): our runs at the authors' budget, where every claim must hold too
+    from kanpaper.notebook import paper_archive
+    from kanpaper.experiments.paper import figure_5_configs
+
+    runs = {key: paper_archive().load(config) for key, config in figure_5_configs("ritz", "paper").items()}
+    runs = {key: run for key, run in runs.items() if run is not None}
+    assert len(runs) == 10, f"archived Poisson runs: {sorted(runs)}; required both models at all five k"
+    for (model, k), run in runs.items():
+        l2, h1 = run["l2"] ** 2, run["h1"] ** 2                   # the runs store RMS; the claims take MSE
+        if model == "kan":
+            claims.captures_high_frequency(l2, h1, k).require()
+        elif k >= 16:
+            claims.misses_high_frequency(h1, k).require()
+            claims.h1_advantage(runs["kan", k]["h1"] ** 2, h1, k).require()
+
+
+@pytest.fixture(scope="module")
+def archived_grf_kans():
+    """Our Figure 3-4 KAN runs at the authors' budget (the committed archive, results/paper/), by (d, sigma, model)."""
+    from kanpaper.notebook import paper_archive
+    from kanpaper.experiments.paper import figure_3_configs
+
+    return {key: paper_archive().load(config) for key, config in figure_3_configs("paper").items()
+            if key[2].startswith("kan")}
+
+
+@pytest.mark.parametrize("d,s", ALL_FIELDS)
+def test_the_grf_claims_hold_on_our_archived_paper_budget_runs(archived_grf_kans, d, s):
+    # every Figure 3-4 KAN claim asserted above on the authors' files, and those notebook 11 asserts, on ours at
+    # their budget; with pykan 0.2.5's numerics our d = 4 depth-2 KAN had tested above depth 3 and broken G2 (README)
+    missing = [m for m in ("kan2", "kan3", "kan4") if archived_grf_kans[d, s, m] is None]
+    assert not missing, f"d = {d}, sigma = {s}: {missing} not in results/paper/; required all 36 KAN runs archived"
+    train = {n: archived_grf_kans[d, s, f"kan{n}"]["train"] for n in (2, 3, 4)}
+    test = {n: archived_grf_kans[d, s, f"kan{n}"]["test"] for n in (2, 3, 4)}
+    for n in (3, 4):
+        claims.extension_spikes(train[n], 100, name=f"kan{n}").require()
+    if s <= 0.25:
+        claims.deeper_fits_closer(train, f" (d = {d}, sigma = {s}, ours)").require()
+        claims.kan_overfits(train[3], test[3]).require()
+    if s == 1.0:
+        claims.error_rises_with_depth(test, f" (d = {d}, sigma = 1, ours)").require()
+    scarce = [2, 3, 4] if s <= 0.25 and d >= 3 else [2, 3] if d == 4 else []
+    for n in scarce:
+        claims.extensions_raise_test_error(test[n], 100, f"kan{n}").require()
+    helped = [3, 4] if d == 2 and s <= 0.25 else [3] if d == 2 else []
+    for n in helped:
+        verdict = claims.extensions_raise_test_error(test[n], 100, f"kan{n}")
+        assert not verdict, f"d = {d}, sigma = {s}, ours: {verdict}; required the extensions to lower it at d = 2"
+
+
+def test_claims_fail_on_swapped_or_undertrained_curves():
+    d, s = 3, 0.125
+    assert not claims.kan_trains_below_mlp(rmse("mlp_tanh", d, s, "train"), rmse("kan3", d, s, "train"))
+    assert not claims.kan_overfits(rmse("mlp_tanh", d, s, "train"), rmse("mlp_tanh", d, s, "test"))
+    # the authors' KAN at k = 32 after 20 of its 200 steps has not resolved the high-frequency part yet
+    early = claims.captures_high_frequency(mse("kan", 32, "l2")[:20], mse("kan", 32, "h1")[:20], 32)
+    assert not early
+    with pytest.raises(AssertionError, match="measured .* required"):
+        early.require()
+
+
+def test_final_skips_a_divergence_and_rejects_empty_curves():
+    assert claims.final([3.0, 2.0, np.nan, np.nan]) == 2.0
+    with pytest.raises(ValueError, match="finite"):
+        claims.final([np.nan])
+    with pytest.raises(ValueError, match="steps_per_grid"):
+        claims.extensions_raise_test_error([1.0, 2.0], 5)
+    with pytest.raises(ValueError, match="steps_per_grid"):
+        claims.extension_spikes([1.0, 2.0], 0)
+
+
+# ---- Figures 1-2: first iterations at which each frequency is learned (the authors published only heatmaps)
+
+STAIRCASE = [500, 2300, 4000, 4600, 7200, 8000] + [np.inf] * 4      # our MLP W256 D10 after 12,000 Adam steps
+TOGETHER = [800, 1100, 800, 1200, 1200, 1200, 1300, 1000, 900, 1000]   # our KAN W10 D3 G40 after 3,000
+
+
+def test_order_agreement_and_spread_on_known_orders():
+    assert claims.order_agreement(STAIRCASE) == 1.0
+    assert claims.order_agreement(STAIRCASE[::-1]) == 0.0
+    assert claims.order_agreement([np.inf] * 10) != claims.order_agreement([np.inf] * 10)   # NaN: nothing to order
+    # all at once: every pair ties and counts as in order; the spread is what tells them apart
+    assert claims.order_agreement([100] * 10) == 1.0 and claims.learning_spread([100] * 10, 3000) == 0
+    assert claims.learning_spread(STAIRCASE, 12000) == 12000 - 500      # a lower bound: four never learned
+    assert claims.learning_spread(TOGETHER, 3000) == 500
+    assert claims.learning_spread([np.inf] * 10, 3000) == np.inf
+
+
+def test_low_to_high_needs_three_learned_frequencies():
+    claims.learns_low_to_high(STAIRCASE).require()
+    only_lowest = [500] + [np.inf] * 9          # order agreement 1, but no order shown
+    assert claims.order_agreement(only_lowest) == 1.0
+    assert not claims.learns_low_to_high(only_lowest)
+    assert not claims.learns_low_to_high(TOGETHER)                      # 0.6 of the pairs in order
+    swapped = list(STAIRCASE)
+    swapped[0], swapped[3] = swapped[3], swapped[0]
+    assert not claims.learns_low_to_high(swapped)
+
+
+def test_kans_learn_all_and_closer_together():
+    claims.learns_all(TOGETHER).require()
+    assert not claims.learns_all(STAIRCASE)
+    claims.learns_closer_together([TOGETHER], 3000, [STAIRCASE], 12000).require()
+    assert not claims.learns_closer_together([STAIRCASE], 12000, [TOGETHER], 3000)
+    assert not claims.learns_closer_together([[np.inf] * 10], 3000, [STAIRCASE], 12000)   # a KAN that learned none
+
+
+def test_first_iterations_are_checked():
+    with pytest.raises(ValueError, match="first iterations"):
+        claims.order_agreement([[1.0, 2.0]])
+    with pytest.raises(ValueError, match="first iterations"):
+        claims.learns_all([1.0, np.nan])
+
+
+def test_error_rate_in_parameters_can_fail():
+    params = np.array([30.0, 60.0, 120.0, 240.0])
+    assert claims.error_rate_in_parameters(params, params ** -4.0, 3)
+    slow = claims.error_rate_in_parameters(params, params ** -1.0, 3)
+    assert not slow and "slope -1.00" in slow.measured
+    assert not claims.error_rate_in_parameters(params, [1e-2, np.nan, np.nan, 1e-6], 3)     # two finite points
+
+
+def test_more_accurate_with_fewer_parameters_can_fail():
+    kan_params, kan_errors = [24, 45, 165], [2e-2, 4e-4, 3e-6]
+    assert claims.more_accurate_with_fewer_parameters(kan_params, kan_errors, [51, 501, 1801], [1e-2, 4e-4, 3e-4])
+    # the best MLP is small: no KAN with as few parameters is ten times better
+    assert not claims.more_accurate_with_fewer_parameters(kan_params, kan_errors, [30, 501], [1e-4, 4e-4])
+    # a KAN ten times better exists, but only with more parameters than the best MLP
+    assert not claims.more_accurate_with_fewer_parameters(kan_params, kan_errors, [40, 501], [3e-5, 4e-4])
+    with pytest.raises(ValueError, match="matching"):
+        claims.more_accurate_with_fewer_parameters([1, 2], [1.0], [1], [1.0])
+
+
+def _by_depth(d, s, split):
+    return {int(m[3]): rmse(m, d, s, split) for m in ("kan2", "kan3", "kan4")}
+
+
+@pytest.mark.parametrize("d,s", ROUGH)
+def test_deeper_kans_fit_every_rough_field_of_the_authors_closer(d, s):
+    claims.deeper_fits_closer(_by_depth(d, s, "train")).require()
+
+
+@pytest.mark.parametrize("d", [2, 3, 4])
+def test_test_error_rises_with_depth_on_the_authors_smooth_fields(d):
+    claims.error_rises_with_depth(_by_depth(d, 1.0, "test")).require()
+
+
+def test_mlps_gain_with_dimension_on_the_authors_smooth_fields():
+    kan = {d: min(claims.final(c) for c in _by_depth(d, 1.0, "test").values()) for d in (2, 3, 4)}
+    mlp = {d: min(claims.final(rmse(m, d, 1.0, "test")) for m in ("mlp_tanh", "mlp_relu3")) for d in (2, 3, 4)}
+    claims.mlp_gains_with_dimension(kan, mlp).require()
+
+
+def test_depth_and_dimension_claims_can_fail():
+    rising, falling = np.array([1.0, 1e-3]), np.array([1.0, 1e-1])
+    assert not claims.deeper_fits_closer({2: np.array([1e-3]), 3: np.array([1e-2]), 4: np.array([1e-1])})
+    # on the authors' d = 3, sigma = 1/2 field depth 3 generalises better than depth 2: the test error does not rise
+    assert not claims.error_rises_with_depth(_by_depth(3, 0.5, "test"))
+    assert not claims.error_rises_with_depth({2: falling, 3: rising})
+    assert not claims.mlp_gains_with_dimension({2: 1.0, 3: 0.5}, {2: 1.0, 3: 1.0})
+    with pytest.raises(ValueError, match="at least two"):
+        claims.error_rises_with_depth({2: rising})
+
+
+@pytest.mark.parametrize("d,s", ALL_FIELDS)
+def test_width_10_fits_every_field_of_the_authors_closer_than_width_3(d, s):
+    claims.wider_fits_closer(rmse("kan3_width3", d, s, "train"), rmse("kan3", d, s, "train")).require()
+
+
+def test_wider_fits_closer_can_fail():
+    # at depth 4 on the authors' d = 2, sigma = 1/2 field the width-3 KAN ends below the width-10 one
+    assert not claims.wider_fits_closer(rmse("kan4_width3", 2, 0.5, "train"), rmse("kan4", 2, 0.5, "train"))
