@@ -28,3 +28,13 @@ def data(gen):
     x = torch.rand(200, 2, generator=gen, dtype=torch.float64) * 2 - 1
     y = torch.sin(3 * x[:, :1]) * x[:, 1:]
     return x, y
+
+
+@pytest.fixture
+def pykan_model():
+    """pykan 0.2.5's KAN from widths, grid size G, degree k, base function and seed (no files written)."""
+    from kan import KAN as PykanKAN
+
+    def build(widths, G, k, base="silu", seed=0):
+        return PykanKAN(width=list(widths), grid=G, k=k, base_fun=base, auto_save=False, seed=seed)
+    return build
