@@ -11,46 +11,20 @@ training error) rather than as bare numbers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-__all__ = ["Verdict", "final", "order_agreement", "learning_spread", "learns_low_to_high", "learns_all",
+from ..base.verdict import Verdict
+
+__all__ = ["final", "order_agreement", "learning_spread", "mean_first_learned", "learns_low_to_high",
+           "learns_strictly_low_to_high", "learns_lowest_first", "learned_by", "never_learns_highest",
+           "not_ahead", "extension_learns_more", "fractions_fall_with_frequency", "highest_fraction_at_most",
+           "learns_all",
            "learns_closer_together", "kan_trains_below_mlp", "kan_overfits", "mlp_generalises",
            "extensions_raise_test_error", "extension_spikes", "more_data_cures_overfitting",
            "ignored_high_frequency_mse", "captures_high_frequency", "misses_high_frequency", "h1_advantage",
            "error_rate_in_parameters", "more_accurate_with_fewer_parameters", "deeper_fits_closer",
            "error_rises_with_depth", "mlp_gains_with_dimension",
            "wider_fits_closer"]
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The outcome of one claim.
-
-    Attributes:
-        claim: the statement checked.
-        holds: whether it holds.
-        measured: the numbers it rests on.
-        required: the condition they had to meet.
-    """
-
-    claim: str
-    holds: bool
-    measured: str
-    required: str
-
-    def __str__(self) -> str:
-        return f"{'holds' if self.holds else 'FAILS'}: {self.claim} (measured {self.measured}; required {self.required})"
-
-    def __bool__(self) -> bool:
-        return self.holds
-
-    def require(self) -> "Verdict":
-        """``self`` when the claim holds; an ``AssertionError`` naming measured and required otherwise."""
-        if not self.holds:
-            raise AssertionError(str(self))
-        return self
 
 
 def final(curve) -> float:
@@ -102,13 +76,104 @@ def learns_low_to_high(first, min_learned: int = 3, agreement: float = 0.9, name
                    f">= {min_learned} learned and agreement >= {agreement:g}")
 
 
-def learns_all(first, name: str = "KAN") -> Verdict:
-    """Every frequency is learned within the run."""
+def learns_all(first, name: str = "KAN", within: float | None = None) -> Verdict:
+    """Every frequency is learned within the run (and by iteration ``within``, when given)."""
     first = _first(first)
     learned = int(np.isfinite(first).sum())
     last = f", the last at iteration {first.max():.0f}" if learned == first.size else ""
-    return Verdict(f"{name} learns every frequency", learned == first.size,
-                   f"{learned} of {first.size} learned{last}", f"all {first.size}")
+    by = "" if within is None else f" by iteration {within:g}"
+    holds = learned == first.size and (within is None or first.max() <= within)
+    return Verdict(f"{name} learns every frequency{by}", bool(holds),
+                   f"{learned} of {first.size} learned{last}", f"all {first.size}{by}")
+
+
+def mean_first_learned(first, budget: int) -> float:
+    """The mean first iteration over the frequencies, one never learned counted at ``budget`` (a lower bound then)."""
+    first = _first(first)
+    return float(np.where(np.isfinite(first), first, budget).mean())
+
+
+def learns_strictly_low_to_high(first, min_learned: int = 3, span: float = 1e3, name: str = "ReLU") -> Verdict:
+    """The learned frequencies (at least ``min_learned``) are learned in strictly increasing order, the last at
+    least ``span`` times later than the first: a staircase over decades, not a tie broken by noise."""
+    first = _first(first)
+    learned = first[np.isfinite(first)]
+    increasing = learned.size >= min_learned and bool((np.diff(learned) > 0).all())
+    ratio = float(learned[-1] / learned[0]) if learned.size >= 2 else float("nan")
+    return Verdict(f"{name}: the frequencies are learned strictly from low to high", increasing and ratio >= span,
+                   f"{learned.size} of {first.size} learned, at " + ", ".join(f"{v:.2g}" for v in first)
+                   + f" (last / first {ratio:.3g})",
+                   f">= {min_learned} learned, strictly increasing, last / first >= {span:g}")
+
+
+def learns_lowest_first(first, factor: float = 5.0, name: str = "MLP") -> Verdict:
+    """The lowest frequency is learned, before any other, and the highest at least ``factor`` times later (or
+    never)."""
+    first = _first(first)
+    lowest, highest = first[0], first[-1]
+    holds = bool(np.isfinite(lowest) and lowest == first.min() and highest >= factor * lowest)
+    return Verdict(f"{name} learns the lowest frequency first and the highest much later", holds,
+                   f"lowest at {lowest:.0f}, first of all at {first.min():.0f}, highest at {highest:.0f}",
+                   f"lowest first, highest at >= {factor:g}x the lowest's iteration or never")
+
+
+def learned_by(first, budget: int, at_most: int, name: str = "MLP") -> Verdict:
+    """At most ``at_most`` frequencies are learned by iteration ``budget``."""
+    first = _first(first)
+    count = int((first <= budget).sum())
+    return Verdict(f"{name} has learned few frequencies by iteration {budget}", count <= at_most,
+                   f"{count} of {first.size}", f"<= {at_most}")
+
+
+def never_learns_highest(first, name: str = "KAN") -> Verdict:
+    """The highest frequency is not learned within the run."""
+    first = _first(first)
+    return Verdict(f"{name} never learns the highest frequency", not np.isfinite(first[-1]),
+                   f"{int(np.isfinite(first).sum())} of {first.size} learned, the highest "
+                   + ("never" if not np.isfinite(first[-1]) else f"at {first[-1]:.0f}"), "the highest never")
+
+
+def not_ahead(slow_first, fast_first, budget: int, slow: str, fast: str) -> Verdict:
+    """``slow`` is never ahead of ``fast``: it learns fewer frequencies, or as many no sooner on average (mean
+    first iteration, a frequency never learned at ``budget``)."""
+    slow_key = (int(np.isfinite(_first(slow_first)).sum()), -mean_first_learned(slow_first, budget))
+    fast_key = (int(np.isfinite(_first(fast_first)).sum()), -mean_first_learned(fast_first, budget))
+    return Verdict(f"{slow} is not ahead of {fast}", slow_key <= fast_key,
+                   f"{slow}: {slow_key[0]} learned, mean first {-slow_key[1]:.0f}; {fast}: {fast_key[0]} learned, "
+                   f"mean first {-fast_key[1]:.0f}", "fewer learned, or as many and a mean first no earlier")
+
+
+def extension_learns_more(extended, start, end, name: str = "KAN") -> Verdict:
+    """Grid extension learns more frequencies than a fixed grid at its start size and at least as many as one at
+    its end size (each: a ``(F,)`` array of first iterations)."""
+    ext, lo, hi = (int(np.isfinite(_first(f)).sum()) for f in (extended, start, end))
+    return Verdict(f"{name}: grid extension learns more than either fixed grid", ext > lo and ext >= hi,
+                   f"extension {ext}, fixed start grid {lo}, fixed end grid {hi}",
+                   "more than the start grid and at least as many as the end grid")
+
+
+def _fractions(fraction) -> np.ndarray:
+    fraction = np.asarray(fraction, dtype=np.float64)
+    if fraction.ndim != 1 or fraction.size < 2 or not np.isfinite(fraction).all():
+        raise ValueError(f"expected a (frequencies,) array of finite learned fractions, got {fraction!r}")
+    return fraction
+
+
+def fractions_fall_with_frequency(fraction, agreement: float = 0.85, name: str = "MLP") -> Verdict:
+    """The learned fractions (``(F,)``, low to high frequency) fall with frequency in at least ``agreement`` of
+    the pairs (lower, higher): ``fraction[low] >= fraction[high]``."""
+    fraction = _fractions(fraction)
+    pairs = [fraction[i] >= fraction[j] for i in range(fraction.size) for j in range(i + 1, fraction.size)]
+    share = float(np.mean(pairs))
+    return Verdict(f"{name}'s learned fractions fall with frequency", share >= agreement,
+                   f"{share:.0%} of pairs in order", f">= {agreement:.0%}")
+
+
+def highest_fraction_at_most(fraction, at_most: float = 0.5, name: str = "MLP", when: str = "") -> Verdict:
+    """The highest frequency's learned fraction (the last of ``fraction``, ``(F,)``) is at most ``at_most``."""
+    fraction = _fractions(fraction)
+    return Verdict(f"{name} has not learned the highest frequency{when}", bool(fraction[-1] <= at_most),
+                   f"learned fraction {fraction[-1]:.2f}", f"<= {at_most:g}")
 
 
 def learns_closer_together(kan_firsts, kan_budget: int, mlp_firsts, mlp_budget: int) -> Verdict:

@@ -12,7 +12,9 @@ from typing import Sequence
 import numpy as np
 
 __all__ = ["spectrum", "amplitude_spectrum", "learned_fraction", "relative_error",
-           "residual_spectrum", "first_learned"]
+           "residual_spectrum", "first_learned", "LEARNED_FRACTION"]
+
+LEARNED_FRACTION = 0.9   # a frequency counts as learned once its learned fraction reaches this
 
 
 def spectrum(y: np.ndarray) -> np.ndarray:
@@ -58,7 +60,7 @@ def residual_spectrum(prediction: np.ndarray, target: np.ndarray) -> np.ndarray:
     return amplitude_spectrum(np.asarray(target, float) - np.asarray(prediction, float))
 
 
-def first_learned(fraction: np.ndarray, steps: Sequence[int], threshold: float = 0.9) -> np.ndarray:
+def first_learned(fraction: np.ndarray, steps: Sequence[int], threshold: float = LEARNED_FRACTION) -> np.ndarray:
     """Scalar summary of spectral bias: the first recorded iteration at which each
     frequency's learned fraction reaches ``threshold``; ``inf`` where it never does.
 

@@ -16,13 +16,16 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..base.verdict import Verdict
 from ..nn import splines
 from ..nn.kan import KAN
 from ..nn.mlp import MLP
 
 __all__ = ["SAMPLES_PER_INTERVAL", "least_squares_spline", "evaluate_spline", "spline_sup_errors", "composed_kan",
-           "sawtooth_square_network"]
+           "sawtooth_square_network", "SAWTOOTH_PARAMETER_RATIO", "sawtooth_kan_matches", "kan_parameters_within",
+           "RATE_TOLERANCE"]
 
+RATE_TOLERANCE = 0.3         # a fitted log-log rate counts as the theorem's when within this of it
 SAMPLES_PER_INTERVAL = 40   # least-squares samples per grid interval: the fit is the L2 projection to ~1e-3
 
 
@@ -131,3 +134,27 @@ def sawtooth_square_network(depth: int) -> MLP:
                 linear.weight[0, :3] = update
                 linear.weight[0, 3] = 1.0
     return mlp
+
+
+# KAN / ReLU parameters of the converted sawtooth network as L grows: a k = 1, G = 2 edge has G + k = 3 coefficients
+# and a scale, against one weight per ReLU connection
+SAWTOOTH_PARAMETER_RATIO = 64 / 20
+
+
+def sawtooth_kan_matches(depth: int, relu_error: float, kan_gap: float) -> Verdict:
+    """The KAN converted from the depth-L sawtooth network keeps its rate: the network's sup error on [0, 1] is
+    ``4^-(L+1)`` (to 1e-9 relative) and the KAN is within ``100 2^L u`` of the network (per layer about 50 u of
+    rounding: 4 edges, weights up to 4; doubled by every later hat function, whose Lipschitz constant is 2)."""
+    u = np.finfo(np.float64).eps / 2
+    exact, allowed = 4.0 ** -(depth + 1), 100 * 2.0 ** depth * u
+    return Verdict(f"L = {depth}: the KAN has the ReLU network's error", bool(abs(relu_error / exact - 1) < 1e-9
+                                                                           and kan_gap <= allowed),
+                   f"ReLU error {relu_error:.9g}, |KAN - ReLU| {kan_gap:.2g}",
+                   f"ReLU error 4^-(L+1) = {exact:.9g}, |KAN - ReLU| <= 100 2^L u = {allowed:.2g}")
+
+
+def kan_parameters_within(ratios, factor: float = SAWTOOTH_PARAMETER_RATIO) -> Verdict:
+    """The KAN needs at most ``factor`` times the ReLU network's parameters at every depth (``ratios``: ``(n,)``)."""
+    ratios = np.asarray(ratios, dtype=np.float64)
+    return Verdict("the KAN needs a bounded multiple of the ReLU network's parameters", bool(ratios.max() <= factor),
+                   f"KAN / ReLU parameters up to {ratios.max():.3f}", f"<= {factor:g}")

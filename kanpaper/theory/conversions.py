@@ -22,12 +22,13 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ..base.verdict import Verdict
 from ..nn import splines
 from ..nn.kan import KAN
 from ..nn.mlp import MLP, activation_power
 
 __all__ = ["parameter_count", "mlp_to_kan", "kan_to_mlp", "relu_power", "preactivation_bounds", "random_bounded_kan",
-           "truncated_power_weights", "polynomial_gap"]
+           "truncated_power_weights", "polynomial_gap", "ratio_grows_linearly", "stays_above_gap"]
 
 
 def parameter_count(model: nn.Module) -> int:
@@ -198,3 +199,32 @@ def polynomial_gap(x: np.ndarray, y: np.ndarray) -> float:
         raise ValueError(f"need matching 1D arrays of at least two distinct points, got shapes {x.shape}, {y.shape}")
     weights = np.array([np.prod(np.delete(xi - x, i)) for i, xi in enumerate(x)])
     return float(abs(np.sum(y / weights)) / np.sum(1.0 / np.abs(weights)))
+
+
+def ratio_grows_linearly(grids, ratios, deviation: float = 0.05) -> Verdict:
+    """Theorem 3.2's factor of G: the MLP / KAN parameter ratio (``(n,)``, one per grid size in ``grids``) lies on
+    a line of positive slope in G, no point further from it than ``deviation`` times the largest ratio."""
+    grids, ratios = np.asarray(grids, dtype=np.float64), np.asarray(ratios, dtype=np.float64)
+    if grids.ndim != 1 or grids.shape != ratios.shape or grids.size < 3:
+        raise ValueError(f"need matching (n,) grid sizes and ratios, n >= 3; got shapes {grids.shape}, {ratios.shape}")
+    slope, intercept = np.polyfit(grids, ratios, 1)
+    residual = float(np.abs(ratios - (slope * grids + intercept)).max() / ratios.max())
+    return Verdict("the MLP / KAN parameter ratio grows linearly in G", bool(slope > 0 and residual < deviation),
+                   f"slope {slope:.3g} per grid interval, largest deviation from the line {residual:.3g} of the "
+                   "largest ratio", f"slope > 0, deviation < {deviation:g}")
+
+
+def stays_above_gap(errors, gaps, name: str = "the fit", relative_slack: float = 1e-6,
+                    roundoff_multiple: float = 1e3) -> Verdict:
+    """No fit reproduces the target: each sup error (``(n,)``, one per size) is at least the proven gap below it
+    (up to ``relative_slack``, the sampling of the sup), and each gap exceeds ``roundoff_multiple`` unit roundoffs,
+    so that rounding cannot be what keeps the fit away."""
+    errors, gaps = np.asarray(errors, dtype=np.float64), np.asarray(gaps, dtype=np.float64)
+    if errors.ndim != 1 or errors.shape != gaps.shape or errors.size == 0:
+        raise ValueError(f"need matching (n,) errors and gaps, got shapes {errors.shape}, {gaps.shape}")
+    u = np.finfo(np.float64).eps / 2
+    ok = (errors >= gaps * (1 - relative_slack)) & (gaps > roundoff_multiple * u)
+    return Verdict(f"{name} never reproduces the target", bool(ok.all()),
+                   "sup errors " + ", ".join(f"{e:.3g}" for e in errors) + "; proven gaps "
+                   + ", ".join(f"{g:.3g}" for g in gaps),
+                   f"error >= gap > {roundoff_multiple:g} u at every size")

@@ -16,12 +16,24 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..base.verdict import Verdict
 from ..nn import splines
 from ..nn.kan import KANLayer
 
 __all__ = ["bspline_gram", "kan_hessian", "relu_gram", "sample_hessian", "autograd_hessian",
            "gradient_descent", "relu_features", "spline_features",
-           "nonzero_condition_number", "sign_changes"]
+           "nonzero_condition_number", "sign_changes", "hessian_matches_autograd", "quadrature_matches",
+           "zero_modes_are", "lambda_max_within_dimension", "sample_condition_converges",
+           "descent_follows_eigenmodes", "kan_better_conditioned", "GRID_SPREAD", "EIGENVALUE_SPREAD",
+           "DIMENSION_SPREAD", "MONTE_CARLO_TOLERANCE", "SAMPLE_CONDITION_TOLERANCE", "RELU_EXPONENT_TOLERANCE"]
+
+# The tolerances of the claims about these Hessians (notebook 04 and the tests check the same ones):
+GRID_SPREAD = 1.10                  # cond(H) over G = 5 ... 80: max / min below this
+EIGENVALUE_SPREAD = 1.15            # G lambda_max and G lambda_min over G = 5 ... 80 (most of it at G = 5)
+DIMENSION_SPREAD = 1.01             # G lambda_min at G = 80 over d = 1, 2, 4
+MONTE_CARLO_TOLERANCE = 0.1         # the sample Hessian's error against N: a log-log slope within this of -1/2
+SAMPLE_CONDITION_TOLERANCE = 0.05   # the sample Hessian's condition number from N = 30,000: relative to the population's
+RELU_EXPONENT_TOLERANCE = 0.3       # the ReLU Gram's condition number against n: a log-log slope within this of 4
 
 
 def bspline_gram(grid_size: int, k: int):
@@ -149,3 +161,73 @@ def spline_features(x: np.ndarray, grid_size: int, k: int) -> np.ndarray:
     """The ``G + k`` B-splines of uniform knots on [0, 1] at ``x`` ``(N,)``: ``(N, G + k)``."""
     knots = splines.uniform_knots(1, grid_size, k, (0.0, 1.0))
     return splines.dense_basis(torch.as_tensor(x, dtype=torch.float64)[:, None], knots, k)[:, 0].numpy()
+
+
+# ---- the claims of the Hessian analysis as verdicts
+
+def _unit_roundoff() -> float:
+    return np.finfo(np.float64).eps / 2
+
+
+def hessian_matches_autograd(layer: KANLayer, x: torch.Tensor, closed: torch.Tensor, auto: torch.Tensor) -> Verdict:
+    """The closed-form sample Hessian ``closed`` equals autograd's ``auto`` (both ``(P, P)``, for ``layer`` at
+    ``x`` ``(N, d)``) to rounding: each sums N products of basis values (each within about ``(4k + 4) u`` of
+    exact, values <= 1) times ``w_s^2``, so an entry errs by at most ``gamma_{N+4k+6} max w_s^2`` on either side."""
+    u, n = _unit_roundoff(), x.shape[0] + 4 * layer.k + 6
+    allowed = 2 * n * u / (1 - n * u) * float(layer.scale_sp.detach().abs().max()) ** 2
+    measured = float((closed - auto).abs().max())
+    return Verdict(f"d = {layer.n_in}, d' = {layer.n_out}, G = {layer.grid_size}, k = {layer.k}: the closed-form "
+                   "Hessian is autograd's", measured <= allowed, f"largest entry difference {measured:.2g}",
+                   f"<= 2 gamma_(N+4k+6) max w_s^2 = {allowed:.2g}")
+
+
+def quadrature_matches(sample: np.ndarray, population: np.ndarray, tolerance: float) -> Verdict:
+    """A quadrature-rule sample Hessian equals the population Hessian to the rule's own error ``tolerance`` (a
+    discretisation error, far above rounding: state it from the rule, e.g. ``h^2 max|f''| / 24`` for midpoints)."""
+    measured = float(np.abs(sample - population).max())
+    return Verdict("the sample Hessian on a quadrature grid is the population Hessian", measured < tolerance,
+                   f"largest entry difference {measured:.2g}", f"< {tolerance:g}")
+
+
+def zero_modes_are(zero_modes: int, expected: int, case: str) -> Verdict:
+    """A Hessian has exactly ``expected`` zero eigenvalues (``d'(d - 1)``: one constant per extra input and
+    output can move between edges without changing the layer)."""
+    return Verdict(f"{case}: zero modes", zero_modes == expected, f"{zero_modes}", f"d'(d - 1) = {expected}")
+
+
+def lambda_max_within_dimension(scaled_largest, d: int, case: str = "") -> Verdict:
+    """``G lambda_max <= d`` at every grid size (``scaled_largest``: ``(n,)`` values of ``G lambda_max``); the
+    B-splines sum to one, so ``v^T H v <= d |v|^2 / G`` up to rounding (``1e-12`` relative)."""
+    scaled_largest = np.asarray(scaled_largest, dtype=np.float64)
+    return Verdict(f"{case}G lambda_max is at most d", bool(scaled_largest.max() <= d * (1 + 1e-12)),
+                   f"up to {scaled_largest.max():.4f}", f"<= d = {d}")
+
+
+def sample_condition_converges(sample_conds, population_cond: float, within: float) -> Verdict:
+    """The sample Hessians' condition numbers (any shape) are within ``within`` (relative) of the population's."""
+    sample_conds = np.asarray(sample_conds, dtype=np.float64)
+    worst = float(np.abs(sample_conds / population_cond - 1).max())
+    return Verdict("the sample Hessian's condition number is the population's", worst < within,
+                   f"up to {worst:.2%} away from {population_cond:.0f}", f"within {within:.0%}")
+
+
+def descent_follows_eigenmodes(components: np.ndarray, predicted: np.ndarray, n_samples: int, k: int) -> Verdict:
+    """Gradient descent on a least-squares KAN layer moves each Hessian eigencomponent of the coefficient error as
+    ``(1 - eta lambda_i)^t``: ``components`` and ``predicted`` are ``(steps + 1, P)``. Each step's gradient errs by
+    ``gamma_{N+4k+6} eta ||H|| ||e|| <= (N + 4k + 6) u ||e_0||``; the errors add over the steps."""
+    steps = components.shape[0] - 1
+    deviation = float(np.abs(components - predicted).max())
+    allowed = steps * (n_samples + 4 * k + 6) * _unit_roundoff() * float(np.linalg.norm(components[0]))
+    return Verdict(f"every eigencomponent follows (1 - eta lambda_i)^t for {steps} steps", deviation <= allowed,
+                   f"largest deviation {deviation:.2g}", f"<= steps (N + 4k + 6) u ||e_0|| = {allowed:.2g}")
+
+
+def kan_better_conditioned(kan_eigenvalues, relu_eigenvalues, kan_floor: float = 1e-4,
+                           relu_ceiling: float = 1e-6) -> Verdict:
+    """The KAN layer's smallest eigenvalue is above ``kan_floor`` times its largest, the ReLU Gram's below
+    ``relu_ceiling`` times its largest (eigenvalues: ``(n,)``, ascending)."""
+    kan = float(kan_eigenvalues[0] / kan_eigenvalues[-1])
+    relu = float(relu_eigenvalues[0] / relu_eigenvalues[-1])
+    return Verdict("the KAN layer is far better conditioned than the ReLU layer", kan > kan_floor and relu < relu_ceiling,
+                   f"smallest / largest eigenvalue: KAN {kan:.2g}, ReLU {relu:.2g}",
+                   f"KAN > {kan_floor:g}, ReLU < {relu_ceiling:g}")

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..base.verdict import Verdict
 from ..nn import splines
 from ..nn.kan import KAN, KANLayer
 from ..nn.mlp import MLP, activation_power
@@ -84,6 +85,11 @@ class ConversionError:
     @property
     def holds(self) -> bool:
         return bool((self.observed <= self.bound).all())
+
+    def verdict(self, case: str) -> Verdict:
+        """The claim "the two networks of ``case`` are equal": every point and output within its rounding bound."""
+        return Verdict(f"{case}: the two networks agree", self.holds, str(self),
+                       "|difference| <= its rounding bound at every point and output")
 
     def __repr__(self) -> str:
         return f"ConversionError({self})"

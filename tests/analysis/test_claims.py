@@ -188,6 +188,58 @@ def test_kans_learn_all_and_closer_together():
     assert not claims.learns_closer_together([[np.inf] * 10], 3000, [STAIRCASE], 12000)   # a KAN that learned none
 
 
+# learned fractions of a staircase at its end: the low frequencies at ~1, the high ones not yet
+FALLING = [1.0, 1.0, 0.99, 0.98, 0.95, 0.9, 0.7, 0.45, 0.3, 0.15]
+
+
+def test_strict_staircase_over_decades():
+    relu = [2.6e5, 3.8e6, 1.8e7, 4.6e7, 1.2e8, 2.2e8, 4.6e8, 6.8e8, 1e9, 1.5e9]   # notebook 04's ReLU features
+    claims.learns_strictly_low_to_high(relu).require()
+    assert not claims.learns_strictly_low_to_high(STAIRCASE)        # ordered, but 500 to 8,000: 16x, not 1e3
+    assert not claims.learns_strictly_low_to_high(relu[::-1])
+    assert not claims.learns_strictly_low_to_high(TOGETHER)
+    claims.learns_all(TOGETHER, within=1300).require()
+    assert not claims.learns_all(TOGETHER, within=20)
+
+
+def test_lowest_first_and_few_by_the_kan_budget():
+    claims.learns_lowest_first(STAIRCASE).require()
+    assert not claims.learns_lowest_first(TOGETHER)                 # 50 Hz at 1000, not 5x after 800
+    assert not claims.learns_lowest_first(STAIRCASE[::-1])
+    claims.learned_by(STAIRCASE, 3000, 5).require()                 # two of ten by 3,000
+    assert not claims.learned_by(STAIRCASE, 8000, 5)                # six by 8,000
+    assert not claims.learned_by(TOGETHER, 3000, 5)
+
+
+def test_highest_frequency_never_learned():
+    claims.never_learns_highest(STAIRCASE).require()
+    assert not claims.never_learns_highest(TOGETHER)
+
+
+def test_width_three_not_ahead_of_width_ten():
+    assert claims.mean_first_learned(STAIRCASE, 12000) == (26600 + 4 * 12000) / 10
+    claims.not_ahead(STAIRCASE, TOGETHER, 12000, "slow", "fast").require()
+    assert not claims.not_ahead(TOGETHER, STAIRCASE, 12000, "fast", "slow")
+    claims.not_ahead(TOGETHER, TOGETHER, 3000, "same", "same").require()     # a tie is not ahead
+
+
+def test_extension_learns_more_than_either_fixed_grid():
+    few = [500, 900] + [np.inf] * 8
+    claims.extension_learns_more(TOGETHER, few, STAIRCASE).require()
+    assert not claims.extension_learns_more(STAIRCASE, few, TOGETHER)     # fewer than the end grid
+    assert not claims.extension_learns_more(few, few, few)                # no more than the start grid
+
+
+def test_fractions_fall_with_frequency_and_the_highest_lags():
+    claims.fractions_fall_with_frequency(FALLING).require()
+    assert not claims.fractions_fall_with_frequency(FALLING[::-1])
+    assert not claims.fractions_fall_with_frequency(np.random.default_rng(0).permutation(FALLING))
+    claims.highest_fraction_at_most(FALLING).require()
+    assert not claims.highest_fraction_at_most(np.ones(10))
+    with pytest.raises(ValueError, match="learned fractions"):
+        claims.fractions_fall_with_frequency([0.5, np.nan])
+
+
 def test_first_iterations_are_checked():
     with pytest.raises(ValueError, match="first iterations"):
         claims.order_agreement([[1.0, 2.0]])

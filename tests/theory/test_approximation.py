@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import torch
 
+from kanpaper import KAN
+from kanpaper.base.verdict import slope_near
 from kanpaper.theory import approximation
-from kanpaper.theory.conversions import mlp_to_kan
-
-U = np.finfo(float).eps / 2
+from kanpaper.theory.conversions import mlp_to_kan, parameter_count
 
 
 def cubic_derivatives(x, m):
@@ -23,6 +23,20 @@ def test_a_cubic_is_reproduced_in_every_derivative():
 def test_a_quadratic_spline_cannot_hold_a_cubic():
     errors = approximation.spline_sup_errors(cubic_derivatives, 7, 2)
     assert errors[0] > 1e-4, f"C^0 error {errors[0]:.2g}: a degree-2 spline should miss x^3 (required > 1e-4)"
+
+
+def smooth_derivatives(x, m):
+    """f(x) = sin(3x) and its derivatives."""
+    return 3.0 ** m * torch.sin(3 * x + m * np.pi / 2)
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_spline_rates_are_the_theorems_and_not_the_next_degrees(k):
+    grids = [8, 16, 32, 64]
+    errors = np.array([approximation.spline_sup_errors(smooth_derivatives, G, k) for G in grids])   # (4, k + 1)
+    for m in range(k + 1):
+        slope_near(grids, errors[:, m], -(k + 1 - m), approximation.RATE_TOLERANCE, f"k = {k}, C^{m}").require()
+        assert not slope_near(grids, errors[:, m], -(k + 2 - m), approximation.RATE_TOLERANCE, "one degree higher")
 
 
 def test_composed_kan_is_exact_when_every_part_is_a_spline():
@@ -54,10 +68,27 @@ def test_sawtooth_network_has_yarotskys_error_and_converts_exactly(depth):
     with torch.no_grad():
         error = (mlp(x) - x ** 2).abs().max().item()
         gap = (kan(x) - mlp(x)).abs().max().item()
-    assert error == pytest.approx(4.0 ** -(depth + 1), rel=1e-12), f"sup error {error}, required 4^-{depth + 1}"
-    # per layer ~50 u of rounding (4 edges, weights <= 4), doubled by every later hat (Lipschitz 2)
-    assert gap <= 100 * 2 ** depth * U, f"|KAN - MLP| = {gap:.2g}, required <= 100 2^L u = {100 * 2 ** depth * U:.2g}"
+    approximation.sawtooth_kan_matches(depth, error, gap).require()
     assert sum(p.numel() for p in mlp.parameters()) == 20 * depth - 7
+    # one hidden layer fewer has a 4x larger error, and a KAN edge moved by 1e-9 is far outside rounding
+    assert not approximation.sawtooth_kan_matches(depth + 1, error, gap)
+    with torch.no_grad():
+        kan.layers[-1].coef[0, 0, 1] += 1e-9
+        moved = (kan(x) - mlp(x)).abs().max().item()
+    assert not approximation.sawtooth_kan_matches(depth, error, moved)
+
+
+def test_converted_kan_needs_a_bounded_multiple_of_the_relu_parameters_and_a_kan_with_base_does_not():
+    converted, with_base = [], []
+    for depth in (1, 3, 10):
+        mlp = approximation.sawtooth_square_network(depth)
+        kan = mlp_to_kan(mlp, 0.0, 1.0)
+        widths = [layer.n_in for layer in kan.layers] + [kan.layers[-1].n_out]
+        converted.append(parameter_count(kan) / parameter_count(mlp))
+        with_base.append(parameter_count(KAN(widths, grid_size=2, k=1)) / parameter_count(mlp))
+    approximation.kan_parameters_within(converted).require()
+    # the same widths with a base term on every edge (the default KAN): two more parameters per edge
+    assert not approximation.kan_parameters_within(with_base)
 
 
 def test_bad_parameters_raise():

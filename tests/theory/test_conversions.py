@@ -118,3 +118,40 @@ def test_polynomial_gap_is_zero_for_polynomials_and_tight_for_the_next_degree():
     assert 0 < gap <= np.abs(np.polynomial.polynomial.polyval(x, fit) - x ** 4).max() * (1 + 1e-9)
     with pytest.raises(ValueError, match="distinct"):
         polynomial_gap([0.0, 0.0], [1.0, 2.0])
+
+
+def test_the_mlp_kan_parameter_ratio_grows_linearly_in_g_and_the_kans_own_count_does_not():
+    from kanpaper.theory.conversions import ratio_grows_linearly
+
+    grids = np.array([2, 5, 10, 20, 40])
+    kans = [random_bounded_kan([4, 10, 10, 1], int(G), 3, 0) for G in grids]
+    kan_params = np.array([parameter_count(kan) for kan in kans])
+    mlp_params = np.array([parameter_count(kan_to_mlp(kan)) for kan in kans])
+    ratio_grows_linearly(grids, mlp_params / kan_params).require()
+    # a ratio that falls with G, and one that grows like G^2, are not the theorem's factor of G
+    assert not ratio_grows_linearly(grids, kan_params / mlp_params)
+    assert not ratio_grows_linearly(grids, grids * mlp_params / kan_params)
+
+
+def test_a_spline_fit_stays_above_the_gap_for_silu_and_reaches_a_polynomial():
+    from kanpaper.nn import splines
+    from kanpaper.theory.conversions import polynomial_gap, stays_above_gap
+
+    x = torch.linspace(-1, 1, 2001, dtype=torch.float64)
+
+    def fit(target, G, k):
+        knots = splines.uniform_knots(1, G, k)
+        basis = splines.dense_basis(x[:, None], knots, k)[:, 0, :].numpy()
+        y = target(x).numpy()
+        error = np.abs(basis @ np.linalg.lstsq(basis, y, rcond=None)[0] - y).max()
+        shifts = knots[0, : G + k]
+        j = int(torch.searchsorted(shifts, torch.tensor(0.5, dtype=torch.float64), right=True)) - 1
+        inside = x[(x >= shifts[j]) & (x <= shifts[j + 1])]
+        points = inside[torch.linspace(0, len(inside) - 1, k + 2).round().long()]
+        return error, polynomial_gap(points.numpy(), target(points).numpy())
+
+    silu = [fit(torch.nn.functional.silu, G, 2) for G in (5, 10)]
+    stays_above_gap([e for e, _ in silu], [g for _, g in silu]).require()
+    # a quadratic is its own degree-2 spline: no gap to stay above
+    square = [fit(lambda t: t ** 2 - t, G, 2) for G in (5, 10)]
+    assert not stays_above_gap([e for e, _ in square], [g for _, g in square])

@@ -23,6 +23,9 @@ def test_a_wrong_conversion_fails_the_check():
         kan.layers[1].coef[1, 0, 5] += 1e-6
     wrong = check_kan_to_mlp(kan, mlp, x)
     assert not wrong.holds, f"a 1e-6 change of one coefficient went unnoticed: {wrong}"
+    exact.verdict("the KAN and its MLP").require()
+    with pytest.raises(AssertionError, match="the moved KAN and its MLP: the two networks agree"):
+        wrong.verdict("the moved KAN and its MLP").require()
     assert wrong.max_observed > 1e-7, str(wrong)
 
 
