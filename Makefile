@@ -85,6 +85,7 @@ $(RUN_DIR)/%.ok: $(NB_DIR)/%.ipynb $(PACKAGE) $(INSTALLED) $(RUN_DIR)/runs.ok
 	@touch $@
 
 PYTEST      := KANPAPER_SCALE=smoke KANPAPER_PROGRESS=lines KANPAPER_FIGURES=$(CURDIR)/build/test-figures KANPAPER_CACHE=$(CURDIR)/build/test-cache \
+               KANPAPER_CHECKPOINTS=$(CURDIR)/build/test-checkpoints \
                $(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg \
                -p no:cacheprovider
 # Tests whose numbers depend on rounding: rerun on other CPUs' code paths and on one thread.
@@ -92,7 +93,7 @@ NUMERICS    := tests/theory/test_conversions.py tests/nn/test_kernels.py tests/n
                $(wildcard $(NB_DIR)/0[1-4]_*.ipynb)
 
 test: $(INSTALLED) ## Unit tests, every notebook (nbval, SCALE=smoke), the numerics on other CPU paths, a browser check
-	rm -rf build/test-cache
+	rm -rf build/test-cache build/test-checkpoints
 	$(PYTEST) tests notebooks
 	@echo "== the runs make figures computes before the notebooks are the runs the notebooks asked for"
 	$(BIN)/python -m kanpaper.run_notebooks --check-runs --scale smoke --cache-dir build/test-cache $(NOTEBOOKS)

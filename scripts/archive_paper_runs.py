@@ -7,8 +7,10 @@ Every finished run lands in ``results/paper/`` (the results cache of ``make figu
 replots without recomputing) and gets a line in ``results/paper/MANIFEST.json``: the run, its cache key,
 its wall time, the machine, the thread count (one since kanpaper computes every run on one thread; two for the
 runs archived before), the load average at its end (above the core count: the wall time
-was taken on a shared machine and is an upper bound) and the versions. Runs already in the archive are skipped, so
-an interrupted archive run resumes where it stopped. Several can run at once (one per core, as ``make figures``
+was taken on a shared machine and is an upper bound), the commit it ran at and the versions. Runs already in the
+archive are skipped, and a run killed midway resumes from its checkpoint (``$KANPAPER_CHECKPOINTS``, outside the
+checkout; see ``kanpaper.training.checkpoint``) to the bits an uninterrupted run gives: its manifest line then says
+so, and its wall time is that of the last part. Several can run at once (one per core, as ``make figures``
 computes runs): each adds its lines to the manifest under a lock.
 """
 
@@ -18,7 +20,9 @@ import argparse
 import fcntl
 import json
 import os
+import subprocess
 import time
+from pathlib import Path
 from datetime import datetime, timezone
 
 import numpy as np
@@ -31,6 +35,7 @@ from kanpaper.runs.costs import machine
 from kanpaper.base.settings import THREADS_PER_RUN
 from kanpaper.experiments.spec import describe
 from kanpaper.notebook import paper_archive
+from kanpaper.training import checkpoint as checkpoints
 
 def configs(args) -> list[tuple[str, dict, callable]]:
     if args.experiment == "poisson":
@@ -42,6 +47,18 @@ def configs(args) -> list[tuple[str, dict, callable]]:
     return [(f"{describe(c)} d={int(d)} sigma={s}", c, grf.run_grf)
             for (d, s, name), c in paper.figure_3_configs("paper").items()
             if (d, s) in fields and name in (args.models or paper.GRF_MODELS)]
+
+
+def commit() -> str:
+    """The checkout's commit, with "-dirty" when tracked files differ from it ("unknown" outside git)."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
 
 
 def record(manifest_path, key: str, entry: dict) -> None:
@@ -69,14 +86,16 @@ def main() -> None:
         if cache.load(config) is not None:
             print(f"in the archive: {label}")
             continue
+        resumed = checkpoints.for_run(key).path.exists() or checkpoints.for_run(key).previous.exists()
         start = time.perf_counter()
-        result = cache.store(config, run(config, progress=False))
+        result = cache.get_or_compute(config, lambda c: run(c, progress=False))
         seconds = time.perf_counter() - start
         diverged = int(np.asarray(result.get("diverged_at", -1)))
         record(manifest_path, key, {
             "run": label, "experiment": args.experiment, "wall_seconds": round(seconds, 1), "diverged_at": diverged,
             "machine": machine(), "threads": torch.get_num_threads(),
             "load_average_1min": round(os.getloadavg()[0], 2),   # > cores: the machine was shared
+            "resumed_from_checkpoint": resumed, "commit": commit(),
             "kanpaper": __version__, "torch": torch.__version__,
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")})
         print(f"{label}: {seconds:.0f} s", flush=True)

@@ -22,6 +22,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from ..base.version import __version__
+from ..training import checkpoint as checkpoints
 
 __all__ = ["ResultsCache", "config_key"]
 
@@ -122,8 +123,17 @@ class ResultsCache:
 
     def get_or_compute(self, config: Mapping[str, Any],
                        compute: Callable[[Mapping[str, Any]], Mapping[str, Any]]) -> dict[str, np.ndarray]:
-        """Stored arrays for ``config``, computing and storing them with ``compute(config)`` if needed."""
+        """Stored arrays for ``config``, computing and storing them with ``compute(config)`` if needed.
+
+        The computation trains with the run's checkpoint active (:mod:`kanpaper.training.checkpoint`, named by the
+        run's key): interrupted, it resumes at the next call from its last checkpoint, which is removed once the
+        run is stored."""
         found = self.load(config)
         if found is not None:
             return found
-        return self.store(config, compute(config))
+        run_checkpoint = checkpoints.for_run(config_key(config))
+        with checkpoints.active(run_checkpoint):          # a killed run resumes from here on its next call
+            arrays = compute(config)
+        stored = self.store(config, arrays)
+        run_checkpoint.remove()
+        return stored

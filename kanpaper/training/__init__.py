@@ -1,2 +1,2 @@
-"""Training: the loop with grid schedules, records and metrics (``loop``) and pykan's L-BFGS (``lbfgs``).
-Imports ``base`` and ``nn``."""
+"""Training: the loop with grid schedules, records and metrics (``loop``), pykan's L-BFGS (``lbfgs``) and the
+checkpoints that let a killed run resume bit for bit (``checkpoint``). Imports ``base`` and ``nn``."""

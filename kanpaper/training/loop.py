@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -24,6 +25,7 @@ from torch import Tensor, nn
 
 from ..base import progress as progress_report
 from ..nn.ensemble import Ensemble
+from . import checkpoint as checkpoints
 from .lbfgs import pykan_lbfgs
 
 __all__ = ["GridSchedule", "TrainResult", "regression_loss", "rmse", "train"]
@@ -168,7 +170,8 @@ def train(model: nn.Module, loss_fn: Callable[[nn.Module], Tensor], steps: int, 
           reset_optimizer_on_update: bool = False, fresh_optimizer_every_step: bool = False,
           metrics_fn: Callable[[nn.Module], dict] | None = None,
           record_fn: Callable[[nn.Module], dict] | None = None, record_every: int | None = None,
-          progress: bool = True, desc: str | None = None) -> TrainResult:
+          progress: bool = True, desc: str | None = None,
+          checkpoint: checkpoints.Checkpoint | None = None) -> TrainResult:
     """Train ``model`` in place for ``steps`` optimizer steps.
 
     Args:
@@ -185,6 +188,11 @@ def train(model: nn.Module, loss_fn: Callable[[nn.Module], Tensor], steps: int, 
         record_fn: model -> {name: array}, called before steps ``0, R, 2R, ...``
             (``record_every = R``) and after the last step.
         progress: report progress (:mod:`kanpaper.base.progress`: a bar, or one line when done).
+        checkpoint: where to save the run's state every ``checkpoint.every_seconds`` of compute and to resume it
+            from (default: the one :func:`kanpaper.training.checkpoint.active` opened, if any). A resumed run
+            ends with the arrays an uninterrupted one gives, bit for bit; ``seconds`` counts both parts. The
+            loss, metrics and record functions must be functions of the model alone (any randomness they draw
+            comes from torch's global generator, whose state the checkpoint carries).
 
     Returns:
         :class:`TrainResult`. A run whose objective turns NaN/inf stops there (for an
@@ -222,9 +230,35 @@ def train(model: nn.Module, loss_fn: Callable[[nn.Module], Tensor], steps: int, 
             for name, value in record_fn(model).items():
                 records.setdefault(name, []).append(_numpy(value))
 
-    start = time.perf_counter()
-    bar = progress_report.bar(range(steps), desc=desc, enabled=progress)
-    done = 0
+    checkpoint = checkpoint if checkpoint is not None else checkpoints.current()
+    # what must match for a saved state to be this run's (the model itself is the caller's: same config, same key)
+    signature = repr((steps, optimizer, lr, n_members, record_every, reset_optimizer_on_update,
+                      fresh_optimizer_every_step, schedule is not None, metrics_fn is not None, record_fn is not None))
+    done, spent = 0, 0.0
+    saved = checkpoint.load() if checkpoint is not None else None
+    if saved is not None and saved.get("signature") != signature:
+        warnings.warn(f"checkpoint {checkpoint.path} belongs to another training call ({saved.get('signature')}, "
+                      f"this one {signature}); starting from scratch", stacklevel=2)
+        saved = None
+    if saved is not None:
+        model.__dict__.update(saved["model"].__dict__)       # the pickled module's state, in the caller's object
+        opt = make_optimizer()
+        opt.load_state_dict(saved["optimizer"])
+        losses, metrics, records = saved["losses"], saved["metrics"], saved["records"]
+        record_steps, diverged_at = saved["record_steps"], saved["diverged_at"]
+        done, spent = saved["done"], saved["seconds"]
+        torch.set_rng_state(saved["rng"])                      # where the uninterrupted run's generator stood
+        progress_report.report(f"{desc or 'training'}: resuming at step {done} of {steps} from {checkpoint.path}",
+                               progress)
+
+    def save() -> None:
+        checkpoint.save({"signature": signature, "done": done, "model": model, "optimizer": opt.state_dict(),
+                         "losses": losses, "metrics": metrics, "records": records, "record_steps": record_steps,
+                         "diverged_at": diverged_at, "seconds": spent + time.perf_counter() - start,
+                         "rng": torch.get_rng_state()})
+
+    start = last_save = time.perf_counter()
+    bar = progress_report.bar(range(done, steps), total=steps - done, desc=desc, enabled=progress)
     for step in bar:
         if schedule is not None:
             if step in schedule.extensions:
@@ -263,10 +297,13 @@ def train(model: nn.Module, loss_fn: Callable[[nn.Module], Tensor], steps: int, 
             bar.set_postfix(loss=f"{np.nanmean(losses[step]):.3e}")
         if (diverged_at >= 0).all():
             break
+        if checkpoint is not None and done < steps and time.perf_counter() - last_save >= checkpoint.every_seconds:
+            save()
+            last_save = time.perf_counter()
     bar.close()
     if record_fn is not None and (not record_steps or record_steps[-1] != done):
         record(done)
-    seconds = time.perf_counter() - start
+    seconds = spent + time.perf_counter() - start
     final_losses = np.atleast_1d(losses[done - 1]) if done else np.array([])
     finite = final_losses[np.isfinite(final_losses)]
     last = f", final loss {finite.mean():.3e}" if finite.size else ""
