@@ -2,6 +2,8 @@
 
 Usage: python scripts/archive_paper_runs.py poisson [--models kan mlp] [--ks 32 16]
        python scripts/archive_paper_runs.py grf --fields 3,0.125 3,0.25 --models kan2 kan3 kan4
+       python scripts/archive_paper_runs.py waves --amplitudes equal --runs 0 1   (Figures 1-2: runs 0-2 the MLPs,
+                                                                                 3-6 the KANs, in figure order)
 
 Every finished run lands in ``results/paper/`` (the results cache of ``make figures SCALE=paper``, which then
 replots without recomputing) and gets a line in ``results/paper/MANIFEST.json``: the run, its cache key,
@@ -29,7 +31,7 @@ import numpy as np
 import torch
 
 from kanpaper import __version__
-from kanpaper.experiments import grf, paper, poisson
+from kanpaper.experiments import grf, paper, poisson, waves
 from kanpaper.runs.cache import config_key
 from kanpaper.runs.costs import machine
 from kanpaper.base.settings import THREADS_PER_RUN
@@ -43,6 +45,13 @@ def configs(args) -> list[tuple[str, dict, callable]]:
         models = args.models or ["kan", "mlp"]
         configs = paper.figure_5_configs("ritz", "paper")
         return [(f"{describe(configs[m, k])} k={k}", configs[m, k], poisson.run_poisson) for m in models for k in ks]
+    if args.experiment == "waves":
+        found = []
+        for amplitudes in args.amplitudes or ["equal", "increasing"]:
+            figure = paper.figure_1_configs(amplitudes, "paper")
+            for i in (args.runs if args.runs is not None else range(len(figure))):
+                found.append((f"{describe(figure[i])} {amplitudes} amplitudes", figure[i], waves.run_waves))
+        return found
     fields = [tuple(float(v) for v in f.split(",")) for f in args.fields]
     return [(f"{describe(c)} d={int(d)} sigma={s}", c, grf.run_grf)
             for (d, s, name), c in paper.figure_3_configs("paper").items()
@@ -72,11 +81,15 @@ def record(manifest_path, key: str, entry: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("experiment", choices=("poisson", "grf"))
+    parser.add_argument("experiment", choices=("poisson", "grf", "waves"))
     parser.add_argument("--fields", nargs="*", default=[], help="GRF fields as d,sigma")
     parser.add_argument("--models", nargs="*", default=None,
                         help="GRF models (default: all five), or Poisson models kan / mlp (default: both)")
     parser.add_argument("--ks", nargs="*", type=int, default=None, help="Poisson frequencies (default: all)")
+    parser.add_argument("--amplitudes", nargs="*", choices=("equal", "increasing"), default=None,
+                        help="waves: Figure 1 (equal) and/or Figure 2 (increasing); default both")
+    parser.add_argument("--runs", nargs="*", type=int, default=None,
+                        help="waves: which of each figure's runs (0-2 the MLPs, 3-6 the KANs); default all")
     args = parser.parse_args()
     torch.set_num_threads(THREADS_PER_RUN)        # as make figures computes a run, so that a rerun gives its bits
     cache = paper_archive()
