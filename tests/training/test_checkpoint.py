@@ -27,19 +27,25 @@ class Killed(Exception):
     """Stands for the process dying: raised from inside a training step."""
 
 
+def dying(objective, kill_at_call):
+    """``objective``, except that its evaluation number ``kill_at_call`` (counted from this call on) kills the run."""
+    calls = [0]
+
+    def loss(model):
+        calls[0] += 1
+        if calls[0] == kill_at_call:
+            raise Killed
+        return objective(model)
+
+    return loss
+
+
 def kan_run(checkpoint=None, kill_at_call=None, optimizer="lbfgs", steps=30):
     """A KAN through pykan's grid schedule (updates, two extensions), recording and measuring as the experiments
     do; ``kill_at_call``: the objective evaluation at which the run dies."""
     model = KAN([1, 4, 1], grid_size=3, seed=0)
-    objective, calls = regression_loss(X, Y), [0]
-
-    def loss(m):
-        calls[0] += 1
-        if calls[0] == kill_at_call:
-            raise Killed
-        return objective(m)
-
-    return train(model, loss, steps, optimizer=optimizer, schedule=GridSchedule.pykan(X, [3, 6, 12], steps // 3),
+    objective = regression_loss(X, Y)
+    return train(model, dying(objective, kill_at_call), steps, optimizer=optimizer, schedule=GridSchedule.pykan(X, [3, 6, 12], steps // 3),
                  record_fn=lambda m: {"prediction": m(X)}, record_every=7,
                  metrics_fn=lambda m: {"rmse": objective(m).sqrt()}, progress=False, checkpoint=checkpoint)
 
@@ -74,15 +80,7 @@ def test_a_run_killed_at_several_points_resumes_to_the_same_bits(tmp_path, optim
 def test_an_ensemble_of_mlps_resumes_to_the_same_bits(tmp_path):
     def run(checkpoint=None, kill_at_call=None):
         model = Ensemble([MLP([1, 16, 16, 1], "relu", seed=s) for s in range(3)])
-        objective, calls = regression_loss(X, Y), [0]
-
-        def loss(m):
-            calls[0] += 1
-            if calls[0] == kill_at_call:
-                raise Killed
-            return objective(m)
-
-        return train(model, loss, 40, record_fn=lambda m: {"prediction": m(X)}, record_every=10, progress=False,
+        return train(model, dying(regression_loss(X, Y), kill_at_call), 40, record_fn=lambda m: {"prediction": m(X)}, record_every=10, progress=False,
                      checkpoint=checkpoint)
 
     reference = run()
