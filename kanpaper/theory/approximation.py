@@ -20,6 +20,7 @@ from ..base.verdict import Verdict
 from ..nn import splines
 from ..nn.kan import KAN
 from ..nn.mlp import MLP
+from .rounding import unit_roundoff
 
 __all__ = ["SAMPLES_PER_INTERVAL", "least_squares_spline", "evaluate_spline", "spline_sup_errors", "composed_kan",
            "sawtooth_square_network", "SAWTOOTH_PARAMETER_RATIO", "sawtooth_kan_matches", "kan_parameters_within",
@@ -145,8 +146,7 @@ def sawtooth_kan_matches(depth: int, relu_error: float, kan_gap: float) -> Verdi
     """The KAN converted from the depth-L sawtooth network keeps its rate: the network's sup error on [0, 1] is
     ``4^-(L+1)`` (to 1e-9 relative) and the KAN is within ``100 2^L u`` of the network (per layer about 50 u of
     rounding: 4 edges, weights up to 4; doubled by every later hat function, whose Lipschitz constant is 2)."""
-    u = np.finfo(np.float64).eps / 2
-    exact, allowed = 4.0 ** -(depth + 1), 100 * 2.0 ** depth * u
+    exact, allowed = 4.0 ** -(depth + 1), 100 * 2.0 ** depth * unit_roundoff(torch.float64)
     return Verdict(f"L = {depth}: the KAN has the ReLU network's error", bool(abs(relu_error / exact - 1) < 1e-9
                                                                            and kan_gap <= allowed),
                    f"ReLU error {relu_error:.9g}, |KAN - ReLU| {kan_gap:.2g}",

@@ -19,6 +19,7 @@ import torch
 from ..base.verdict import Verdict
 from ..nn import splines
 from ..nn.kan import KANLayer
+from .rounding import gamma, unit_roundoff
 
 __all__ = ["bspline_gram", "kan_hessian", "relu_gram", "sample_hessian", "autograd_hessian",
            "gradient_descent", "relu_features", "spline_features",
@@ -165,16 +166,11 @@ def spline_features(x: np.ndarray, grid_size: int, k: int) -> np.ndarray:
 
 # ---- the claims of the Hessian analysis as verdicts
 
-def _unit_roundoff() -> float:
-    return np.finfo(np.float64).eps / 2
-
-
 def hessian_matches_autograd(layer: KANLayer, x: torch.Tensor, closed: torch.Tensor, auto: torch.Tensor) -> Verdict:
     """The closed-form sample Hessian ``closed`` equals autograd's ``auto`` (both ``(P, P)``, for ``layer`` at
     ``x`` ``(N, d)``) to rounding: each sums N products of basis values (each within about ``(4k + 4) u`` of
     exact, values <= 1) times ``w_s^2``, so an entry errs by at most ``gamma_{N+4k+6} max w_s^2`` on either side."""
-    u, n = _unit_roundoff(), x.shape[0] + 4 * layer.k + 6
-    allowed = 2 * n * u / (1 - n * u) * float(layer.scale_sp.detach().abs().max()) ** 2
+    allowed = 2 * gamma(x.shape[0] + 4 * layer.k + 6, x.dtype) * float(layer.scale_sp.detach().abs().max()) ** 2
     measured = float((closed - auto).abs().max())
     return Verdict(f"d = {layer.n_in}, d' = {layer.n_out}, G = {layer.grid_size}, k = {layer.k}: the closed-form "
                    "Hessian is autograd's", measured <= allowed, f"largest entry difference {measured:.2g}",
@@ -217,7 +213,7 @@ def descent_follows_eigenmodes(components: np.ndarray, predicted: np.ndarray, n_
     ``gamma_{N+4k+6} eta ||H|| ||e|| <= (N + 4k + 6) u ||e_0||``; the errors add over the steps."""
     steps = components.shape[0] - 1
     deviation = float(np.abs(components - predicted).max())
-    allowed = steps * (n_samples + 4 * k + 6) * _unit_roundoff() * float(np.linalg.norm(components[0]))
+    allowed = steps * (n_samples + 4 * k + 6) * unit_roundoff(torch.float64) * float(np.linalg.norm(components[0]))
     return Verdict(f"every eigencomponent follows (1 - eta lambda_i)^t for {steps} steps", deviation <= allowed,
                    f"largest deviation {deviation:.2g}", f"<= steps (N + 4k + 6) u ||e_0|| = {allowed:.2g}")
 
