@@ -12,25 +12,41 @@ None of them is part of a run's config (nor of its key in the results cache).
   seed and then moved, so a seed gives the same initial model on every device; on CUDA the layers run on PyTorch
   operations (the fused kernels are CPU code), in float64 as on the CPU.
 - **Threads per run**: every run computes on one torch thread wherever it runs (:mod:`kanpaper.runs.pool`), so
-  that its numbers do not depend on how many runs are computed beside it.
+  that its numbers do not depend on how many runs are computed beside it; the NumPy and SciPy linear algebra inside
+  a run (sampling a field, fitting a spline) runs on one BLAS thread (:func:`single_threaded_blas`) whatever
+  ``OMP_NUM_THREADS`` says.
 """
 
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
+from typing import Iterator
 
+import threadpoolctl
 import torch
 
 from .checks import check_choice
 
 __all__ = ["SCALES", "SCALE_ENV", "resolve_scale", "DEVICE_ENV", "DEVICE_TYPES", "resolve_device",
-           "THREADS_PER_RUN"]
+           "THREADS_PER_RUN", "single_threaded_blas"]
 
 SCALES = ("smoke", "default", "paper")
 SCALE_ENV = "KANPAPER_SCALE"
 DEVICE_ENV = "KANPAPER_DEVICE"
 DEVICE_TYPES = ("cpu", "cuda")
 THREADS_PER_RUN = 1
+
+
+@contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """NumPy's and SciPy's BLAS and LAPACK on one thread for the block, whatever the process was started with.
+
+    OpenBLAS splits the sums of a product between its threads, so without this the last bits of a sampled field
+    or a fitted spline follow ``OMP_NUM_THREADS`` (and the cores of the machine), and L-BFGS amplifies them into
+    visibly different runs."""
+    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def resolve_scale(scale: str | None = None) -> str:

@@ -26,7 +26,7 @@ import scipy.linalg
 import torch
 
 from ..base.checks import check_choice
-from ..base.settings import resolve_device
+from ..base.settings import resolve_device, single_threaded_blas
 from ..training.loop import GridSchedule, regression_loss, rmse, train
 from .spec import ModelSpec, build_model, check_first_stage, describe, total_steps
 
@@ -129,10 +129,12 @@ def nystrom_covariance(points: np.ndarray, sigma: float, anchors: int) -> np.nda
 
 @functools.lru_cache(maxsize=4)
 def _field(n_points: int, dim: int, sigma: float, seed: int, anchors: int | None) -> GRFData:
-    """The sample, kept for the next model trained on the same field in this process."""
-    if anchors is None:
-        return exact_field(n_points, dim, sigma, seed)
-    return nystrom_field(n_points, dim, sigma, seed, anchors)
+    """The sample (on one BLAS thread: the same bits in every process), kept for the next model trained on the
+    same field in this process."""
+    with single_threaded_blas():
+        if anchors is None:
+            return exact_field(n_points, dim, sigma, seed)
+        return nystrom_field(n_points, dim, sigma, seed, anchors)
 
 
 def forget_fields() -> None:

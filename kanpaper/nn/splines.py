@@ -24,6 +24,7 @@ import torch
 from torch import Tensor, nn
 
 from ..base.checks import check_choice
+from ..base.settings import single_threaded_blas
 
 __all__ = [
     "extend_knots",
@@ -272,11 +273,13 @@ def fit_coefficients(x: Tensor, y: Tensor, knots: Tensor, k: int, ridge: float =
     design = dense_basis(x.double(), knots.double(), k).permute(1, 0, 2)     # (n_in, N, n_basis)
     if solver == "lstsq":
         # SciPy's LAPACK (its own OpenBLAS) with PyTorch's rank cutoff eps * max(N, n_basis): MKL's gelsy, which
-        # torch.linalg.lstsq calls, does not repeat its last bits from call to call, and L-BFGS amplifies them
+        # torch.linalg.lstsq calls, does not repeat its last bits from call to call, and L-BFGS amplifies them;
+        # on one BLAS thread, so that the bits do not follow the process's thread count either
         design_np, rhs = design.cpu().numpy(), y.double().permute(1, 0, 2).cpu().numpy()
         cutoff = np.finfo(np.float64).eps * max(design_np.shape[1:])
-        coef = np.stack([scipy.linalg.lstsq(a, b, cond=cutoff, lapack_driver="gelsy")[0]
-                         for a, b in zip(design_np, rhs)])                    # (n_in, n_basis, n_out)
+        with single_threaded_blas():
+            coef = np.stack([scipy.linalg.lstsq(a, b, cond=cutoff, lapack_driver="gelsy")[0]
+                             for a, b in zip(design_np, rhs)])                # (n_in, n_basis, n_out)
         return torch.from_numpy(coef).permute(0, 2, 1).to(device=y.device, dtype=y.dtype).contiguous()
     gram = design.transpose(1, 2) @ design                                    # (n_in, n_basis, n_basis)
     rhs = design.transpose(1, 2) @ y.double().permute(1, 0, 2)                # (n_in, n_basis, n_out)
