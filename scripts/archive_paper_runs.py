@@ -1,7 +1,7 @@
 """Run the paper's budgets (``SCALE=paper``) into the committed results archive, one configuration at a time.
 
 Usage: python scripts/archive_paper_runs.py poisson [--models kan mlp] [--ks 32 16]
-       python scripts/archive_paper_runs.py grf --fields 3,0.125 3,0.25 --models kan2 kan3 kan4
+       python scripts/archive_paper_runs.py grf --fields 3,0.125 3,0.25 --models kan2 kan3 kan4 [--replace-unrecorded]
        python scripts/archive_paper_runs.py waves --amplitudes equal --runs 0 1   (Figures 1-2: runs 0-2 the MLPs,
                                                                                  3-6 the KANs, in figure order)
 
@@ -79,6 +79,20 @@ def record(manifest_path, key: str, entry: dict) -> None:
         manifest_path.write_text(json.dumps(dict(sorted(manifest.items())), indent=1) + "\n")
 
 
+def supersede(path: Path, manifest_path: Path, key: str, entry: dict) -> None:
+    """Move an archived run and its manifest line to ``superseded/`` beside the archive (kept: the same
+    configuration computed twice, by rounding apart, measures how far rounding alone moves a run)."""
+    superseded = path.parent / "superseded"
+    superseded.mkdir(exist_ok=True)
+    record(superseded / "MANIFEST.json", key, entry)
+    os.replace(path, superseded / path.name)
+    with open(manifest_path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        manifest = json.loads(manifest_path.read_text())
+        manifest.pop(key, None)
+        manifest_path.write_text(json.dumps(dict(sorted(manifest.items())), indent=1) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("experiment", choices=("poisson", "grf", "waves"))
@@ -90,6 +104,10 @@ def main() -> None:
                         help="waves: Figure 1 (equal) and/or Figure 2 (increasing); default both")
     parser.add_argument("--runs", nargs="*", type=int, default=None,
                         help="waves: which of each figure's runs (0-2 the MLPs, 3-6 the KANs); default all")
+    parser.add_argument("--replace-unrecorded", action="store_true",
+                        help="recompute archived runs whose manifest line records no commit (made before "
+                             "commits were recorded and runs pinned to one BLAS thread, so that no checkout "
+                             "regenerates them); the old entry moves to results/paper/superseded/")
     args = parser.parse_args()
     torch.set_num_threads(THREADS_PER_RUN)        # as make figures computes a run, so that a rerun gives its bits
     cache = paper_archive()
@@ -97,8 +115,12 @@ def main() -> None:
     for label, config, run in configs(args):
         key = config_key(config)
         if cache.load(config) is not None:
-            print(f"in the archive: {label}")
-            continue
+            entry = json.loads(manifest_path.read_text()).get(key, {})
+            if not (args.replace_unrecorded and "commit" not in entry):
+                print(f"in the archive: {label}")
+                continue
+            supersede(cache.path(config), manifest_path, key, entry)
+            print(f"superseded (no commit recorded): {label}")
         resumed = checkpoints.for_run(key).path.exists() or checkpoints.for_run(key).previous.exists()
         start = time.perf_counter()
         result = cache.get_or_compute(config, lambda c: run(c, progress=False))
