@@ -37,7 +37,7 @@ STAMPS      := $(patsubst $(NB_DIR)/%.ipynb,$(RUN_DIR)/%.ok,$(NOTEBOOKS))
 export JUPYTER_PREFER_ENV_PATH := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help venv figures estimate test browser-test lab bench bench-libraries refresh-notebooks clean
+.PHONY: help venv figures verify-archive estimate test browser-test lab bench bench-libraries refresh-notebooks clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ $(INSTALLED): pyproject.toml setup.py kanpaper/nn/kernels.cpp
 
 figures: $(STAMPS) ## Run every notebook headless (papermill) at SCALE and write figures/
 	@echo "All $(words $(NOTEBOOKS)) notebooks ran at scale '$(SCALE)'; figures are in $(FIGURES_DIR)/."
+
+verify-archive: $(INSTALLED) ## Replay the archive's cheapest run per experiment (ALL=1: every run; WHOLE=1: whole runs) bit for bit
+	$(BIN)/python -m kanpaper.archive $(if $(filter 1,$(ALL)),--all) $(if $(filter 1,$(WHOLE)),--whole)
 
 estimate: $(INSTALLED) ## Estimated wall time of every notebook at SCALE on DEVICE (measures step costs once per machine)
 	$(BIN)/python -m kanpaper.estimate --scale $(SCALE) --device $(DEVICE)

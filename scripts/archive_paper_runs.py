@@ -19,10 +19,8 @@ computes runs): each adds its lines to the manifest under a lock.
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import os
-import subprocess
 import time
 from pathlib import Path
 from datetime import datetime, timezone
@@ -36,6 +34,7 @@ from kanpaper.runs.cache import config_key
 from kanpaper.runs.costs import machine
 from kanpaper.base.settings import THREADS_PER_RUN
 from kanpaper.experiments.spec import describe
+from kanpaper.archive import commit, update_manifest
 from kanpaper.notebook import paper_archive
 from kanpaper.training import checkpoint as checkpoints
 
@@ -58,39 +57,14 @@ def configs(args) -> list[tuple[str, dict, callable]]:
             if (d, s) in fields and name in (args.models or paper.GRF_MODELS)]
 
 
-def commit() -> str:
-    """The checkout's commit, with "-dirty" when tracked files differ from it ("unknown" outside git)."""
-    root = Path(__file__).resolve().parents[1]
-    try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, check=True)
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
-
-
-def record(manifest_path, key: str, entry: dict) -> None:
-    """Add ``entry`` under ``key`` to the manifest, holding a lock so that concurrent archive runs keep each other's."""
-    with open(manifest_path.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-        manifest[key] = entry
-        manifest_path.write_text(json.dumps(dict(sorted(manifest.items())), indent=1) + "\n")
-
-
 def supersede(path: Path, manifest_path: Path, key: str, entry: dict) -> None:
     """Move an archived run and its manifest line to ``superseded/`` beside the archive (kept: the same
     configuration computed twice, by rounding apart, measures how far rounding alone moves a run)."""
     superseded = path.parent / "superseded"
     superseded.mkdir(exist_ok=True)
-    record(superseded / "MANIFEST.json", key, entry)
+    update_manifest(superseded / "MANIFEST.json", key, entry)
     os.replace(path, superseded / path.name)
-    with open(manifest_path.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        manifest = json.loads(manifest_path.read_text())
-        manifest.pop(key, None)
-        manifest_path.write_text(json.dumps(dict(sorted(manifest.items())), indent=1) + "\n")
+    update_manifest(manifest_path, key, None)
 
 
 def main() -> None:
@@ -126,7 +100,7 @@ def main() -> None:
         result = cache.get_or_compute(config, lambda c: run(c, progress=False))
         seconds = time.perf_counter() - start
         diverged = int(np.asarray(result.get("diverged_at", -1)))
-        record(manifest_path, key, {
+        update_manifest(manifest_path, key, {
             "run": label, "experiment": args.experiment, "wall_seconds": round(seconds, 1), "diverged_at": diverged,
             "machine": machine(), "threads": torch.get_num_threads(),
             "load_average_1min": round(os.getloadavg()[0], 2),   # > cores: the machine was shared

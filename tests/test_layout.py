@@ -25,7 +25,7 @@ ALLOWED = {
     "experiments": {"base", "analysis", "nn", "training", "theory"},
     "runs": {"base", "experiments.spec", "training.checkpoint"},
 }
-ROOT_MODULES = {"kanpaper", "kanpaper.notebook", "kanpaper.run_notebooks", "kanpaper.estimate"}
+ROOT_MODULES = {"kanpaper", "kanpaper.notebook", "kanpaper.run_notebooks", "kanpaper.estimate", "kanpaper.archive"}
 
 
 def module_name(path: Path, package: Path) -> str:
