@@ -235,7 +235,7 @@ class KAN(nn.Module):
     def forward(self, x: Tensor, check: bool = True) -> Tensor:
         """``(N, n_0)`` -> ``(N, n_L)``. ``check=False`` skips the input checks."""
         if check:
-            check_inputs(x, self.widths[0])
+            check_inputs(x, self.widths[0], self.layers[0].coef.dtype)
         for layer in self.layers:
             x = layer(x)
         return x
@@ -251,7 +251,7 @@ class KAN(nn.Module):
             ``(R, N, n_L)``.
         """
         n_members = state["layers.0.coef"].shape[0]
-        x = members_inputs(x, self.widths[0], n_members)
+        x = members_inputs(x, self.widths[0], n_members, state["layers.0.coef"].dtype)
         for i, layer in enumerate(self.layers):
             x = spline_layer(x, state[f"layers.{i}.knots"], state[f"layers.{i}.coef"],
                              state[f"layers.{i}.scale_sp"], state.get(f"layers.{i}.scale_base"),

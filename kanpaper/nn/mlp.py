@@ -84,7 +84,7 @@ class MLP(nn.Module):
 
     def forward(self, x: Tensor, check: bool = True) -> Tensor:
         if check:
-            check_inputs(x, self.widths[0])
+            check_inputs(x, self.widths[0], self.linears[0].weight.dtype)
         for layer in self.linears[:-1]:
             x = self._act(layer(x))
         return self.linears[-1](x)
@@ -97,7 +97,7 @@ class MLP(nn.Module):
     def forward_stacked(self, state: dict[str, Tensor], x: Tensor) -> Tensor:
         """R networks of this shape at once: ``state`` and shapes as :meth:`kanpaper.KAN.forward_stacked`."""
         n_members = state["linears.0.weight"].shape[0]
-        x = members_inputs(x, self.widths[0], n_members)
+        x = members_inputs(x, self.widths[0], n_members, state["linears.0.weight"].dtype)
         last = len(self.linears) - 1
         for i in range(last + 1):
             weight, bias = state[f"linears.{i}.weight"], state[f"linears.{i}.bias"]

@@ -4,7 +4,7 @@ import copy
 import pytest
 import torch
 
-from kanpaper import KAN, KANLayer
+from kanpaper import KAN, Ensemble, KANLayer
 from kanpaper.nn import kernels, splines
 from kanpaper.nn.kan import adapted_knots
 from kanpaper.nn.pykan import kan_from_pykan
@@ -229,6 +229,15 @@ def test_clear_errors():
         model(torch.zeros(5, 3, dtype=torch.float64))
     with pytest.raises(ValueError, match="NaN"):
         model(torch.tensor([[0.0, float("nan")]], dtype=torch.float64))
+    with pytest.raises(ValueError, match="low < high"):
+        KAN([1, 1], grid_range=(1.0, -1.0))
+    x32 = torch.zeros(5, 2, dtype=torch.float32)
+    with pytest.raises(TypeError, match=r"inputs are torch.float32 but the model computes in torch.float64: cast "
+                                        r"the inputs \(x.to\(torch.float64\)\) or the model"):
+        model(x32)
+    with pytest.raises(TypeError, match="computes in torch.float64"):
+        Ensemble([KAN([2, 3, 1], seed=s) for s in range(2)])(x32)
+    assert model.to(torch.float32)(x32).dtype == torch.float32          # the cast the message offers works
     with pytest.raises(ValueError, match="larger grid"):
         model.extend_grid(2, torch.rand(10, 2, dtype=torch.float64))
     with pytest.raises(ValueError, match="constant"):

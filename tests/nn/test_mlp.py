@@ -38,3 +38,5 @@ def test_errors():
         MLP(layer_widths(1, 4, 0, 1))
     with pytest.raises(ValueError, match=r"shape \(N, 2\)"):
         MLP([2, 1])(torch.zeros(3, 1, dtype=torch.float64))
+    with pytest.raises(TypeError, match="inputs are torch.float32 but the model computes in torch.float64"):
+        MLP([2, 1])(torch.zeros(3, 2, dtype=torch.float32))
