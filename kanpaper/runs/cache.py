@@ -92,11 +92,16 @@ class ResultsCache:
         return arrays
 
     def configs(self) -> dict[str, dict[str, Any]]:
-        """``{key: config}`` of every entry in the directory (configs as stored: JSON values)."""
+        """``{key: config}`` of every readable entry in the directory (configs as stored: JSON values); an
+        unreadable one is left out, with a warning naming it (:meth:`load` discards it when its run is asked for)."""
         found = {}
         for path in sorted(self.directory.glob("*.npz")):
-            with np.load(path, allow_pickle=False) as data:
-                found[path.stem] = json.loads(str(data[_CONFIG]))
+            try:
+                with np.load(path, allow_pickle=False) as data:
+                    found[path.stem] = json.loads(str(data[_CONFIG]))
+            except Exception as error:  # truncated, not a zip, no config: listing goes on without it
+                warnings.warn(f"results cache: skipping unreadable entry {path.name} ({type(error).__name__}: "
+                              f"{error})", stacklevel=2)
         return found
 
     def store(self, config: Mapping[str, Any], arrays: Mapping[str, Any]) -> dict[str, np.ndarray]:

@@ -67,6 +67,18 @@ def test_corrupted_entry_is_recomputed(tmp_path, damage):
     assert cache.load(config) is not None
 
 
+@pytest.mark.parametrize("damage", ["truncate", "garbage"])
+def test_listing_survives_an_unreadable_entry_and_names_it(tmp_path, damage):
+    cache = ResultsCache(tmp_path)
+    for x in (1, 2, 3):
+        cache.get_or_compute({"x": x}, square)
+    bad = cache.path({"x": 2})
+    bad.write_bytes(bad.read_bytes()[:200] if damage == "truncate" else b"not a zip file")
+    with pytest.warns(UserWarning, match=f"skipping unreadable entry {bad.name}"):
+        listed = cache.configs()
+    assert sorted(c["x"] for c in listed.values()) == [1, 3]
+
+
 def test_cache_rejects_object_arrays(tmp_path):
     with pytest.raises(ValueError, match="object"):
         ResultsCache(tmp_path).store({"a": 1}, {"bad": np.array([{}, 1], dtype=object)})
