@@ -8,12 +8,15 @@ it receives, so a worker lost mid-run costs only its own config (Dask reruns it 
 sweep takes every finished config from the cache. With a results cache, each run is looked up first and stored
 as soon as it finishes, so an interrupted sweep resumes where it stopped. :func:`run_sweep` starts the longest runs
 first when told their expected costs, and sets each run's torch threads (``threads_per_job``), in a worker or in
-this process.
+this process. A local worker ends as soon as the process that started the sweep is gone (killed, even by
+SIGKILL): it does not compute on, or write to a cache that a rerun also writes to; its run resumes from its last
+checkpoint on the rerun.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +33,8 @@ __all__ = ["SCHEDULER_ENV", "scheduler_address", "run_sweep"]
 
 SCHEDULER_ENV = "KANPAPER_DASK_SCHEDULER"
 CONNECT_TIMEOUT = "30s"      # how long to wait for the scheduler before saying it cannot be reached
+PARENT_POLL_SECONDS = 0.5    # how often a local worker looks for the process that started its sweep
+_watched: set[int] = set()   # in a worker: the sweep processes it already watches
 
 Config = Mapping[str, Any]
 
@@ -43,8 +48,35 @@ def _run_one(fn: Callable[[Config], Mapping[str, Any]], config: Config,
     return ResultsCache(cache_dir).get_or_compute(config, fn)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:      # exists, someone else's
+        return True
+    return True
+
+
+def _end_with(sweeper: int) -> None:
+    """In a worker process: exit as soon as ``sweeper`` (the process that started the sweep) is gone, or this
+    worker, started by it, is handed to another parent."""
+    if os.getpid() == sweeper or sweeper in _watched:
+        return
+    _watched.add(sweeper)
+    child = os.getppid() == sweeper
+
+    def watch() -> None:
+        while _alive(sweeper) and not (child and os.getppid() != sweeper):
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="kanpaper-end-with-sweep", daemon=True).start()
+
+
 def _run_indexed(index: int, fn: Callable[[Config], Mapping[str, Any]], config: Config, cache_dir: str | None,
-                 threads: int | None) -> tuple[int, dict[str, np.ndarray]]:
+                 threads: int | None, sweeper: int) -> tuple[int, dict[str, np.ndarray]]:
+    _end_with(sweeper)
     return index, _run_one(fn, config, cache_dir, threads)
 
 
@@ -163,7 +195,7 @@ def run_sweep(fn: Callable[[Config], Mapping[str, Any]] | Sequence[Callable[[Con
         computed = ((i, _run_one(fns[i], configs[i], cache_dir)) for i in missing)
     else:
         computed = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator_unordered")(
-            delayed(_run_indexed)(i, fns[i], configs[i], cache_dir, threads_per_job) for i in missing)
+            delayed(_run_indexed)(i, fns[i], configs[i], cache_dir, threads_per_job, os.getpid()) for i in missing)
     with _torch_threads(threads_per_job if address is None and n_jobs == 1 else None):
         bar = progress.bar(computed, total=len(missing), desc="runs", enabled=show_progress)
         for done, (i, result) in enumerate(bar, 1):

@@ -1,6 +1,9 @@
 """Sweeps: local processes and a Dask cluster equal a serial run, a killed worker loses nothing."""
 
 import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -143,3 +146,46 @@ def test_in_process_runs_start_longest_first_on_the_threads_asked_for():
     starts = [int(r["start"][0]) for r in runs]
     assert starts[1] < starts[2] < starts[0], f"start order by priority 3, 2, 1 expected, got {starts}"
     assert [int(r["threads"][0]) for r in runs] == [1, 1, 1] and torch.get_num_threads() == before
+
+
+_KILLED_SWEEP = """
+import os, sys, time
+from pathlib import Path
+from kanpaper.runs.sweep import run_sweep
+out = Path(sys.argv[1])
+def slow(config):
+    (out / f"worker-{os.getpid()}").touch()
+    for _ in range(600):
+        time.sleep(0.1)
+    (out / f"finished-{config['x']}").touch()
+    return {"x": config["x"]}
+run_sweep(slow, [{"x": 1}, {"x": 2}], n_jobs=2)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc").exists(), reason="reads process states from /proc")
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT])
+def test_workers_end_with_their_sweep(tmp_path, stop):
+    """The process running a sweep killed (SIGKILL) or interrupted (Ctrl-C): its workers stop within seconds and
+    finish nothing, instead of computing on into a cache a rerun also writes to."""
+    sweep = subprocess.Popen([sys.executable, "-c", _KILLED_SWEEP, str(tmp_path)])
+    deadline = time.monotonic() + 120
+    while len(list(tmp_path.glob("worker-*"))) < 2:
+        assert time.monotonic() < deadline and sweep.poll() is None, "the workers never started"
+        time.sleep(0.2)
+    workers = [int(path.name.split("-")[1]) for path in tmp_path.glob("worker-*")]
+    sweep.send_signal(stop)
+    sweep.wait(timeout=30)
+    deadline = time.monotonic() + 15
+    while any(map(_running, workers)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(map(_running, workers)), f"workers {workers} outlived their sweep"
+    assert not list(tmp_path.glob("finished-*"))
