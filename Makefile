@@ -61,6 +61,12 @@ $(INSTALLED): pyproject.toml setup.py kanpaper/nn/kernels.cpp
 	$(BIN)/python -c "from kanpaper.nn import kernels; print('kernels:', f'built ({kernels.variant()})' if kernels.available() else 'unavailable, using the pure PyTorch layer')"
 	@touch $@
 
+# JupyterLab opens quiet: no prompt about Jupyter news over the notebook, no update check (settings overrides)
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+$(LAB_OVERRIDES): scripts/jupyterlab_overrides.json | $(INSTALLED)
+	@mkdir -p $(dir $@)
+	cp $< $@
+
 figures: $(STAMPS) ## Run every notebook headless (papermill) at SCALE and write figures/
 	@echo "All $(words $(NOTEBOOKS)) notebooks ran at scale '$(SCALE)'; figures are in $(FIGURES_DIR)/."
 
@@ -87,15 +93,24 @@ $(RUN_DIR)/%.ok: $(NB_DIR)/%.ipynb $(PACKAGE) $(INSTALLED) $(RUN_DIR)/runs.ok
 	    --device $(DEVICE) --dask-scheduler "$(DASK_SCHEDULER)" $<
 	@touch $@
 
+# cffconvert checks CITATION.cff in the tests, from a venv of its own (it pins a jsonschema older than Jupyter's)
+CFF_VENV    ?= build/cffconvert-venv
+CFFCONVERT_SPEC ?= cffconvert==2.0.0
+
+$(CFF_VENV)/.installed:
+	@test -x $(CFF_VENV)/bin/python || $(PYTHON) -m venv $(CFF_VENV)
+	$(CFF_VENV)/bin/python -m pip install --quiet "$(CFFCONVERT_SPEC)"
+	@touch $@
+
 PYTEST      := KANPAPER_SCALE=smoke KANPAPER_PROGRESS=lines KANPAPER_FIGURES=$(CURDIR)/build/test-figures KANPAPER_CACHE=$(CURDIR)/build/test-cache \
-               KANPAPER_CHECKPOINTS=$(CURDIR)/build/test-checkpoints \
+               KANPAPER_CHECKPOINTS=$(CURDIR)/build/test-checkpoints KANPAPER_CFFCONVERT=$(CURDIR)/$(CFF_VENV)/bin/cffconvert \
                $(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg \
                -p no:cacheprovider
 # Tests whose numbers depend on rounding: rerun on other CPUs' code paths and on one thread.
 NUMERICS    := tests/theory/test_conversions.py tests/nn/test_kernels.py tests/nn/test_splines.py tests/theory/test_hessian.py \
                $(wildcard $(NB_DIR)/0[1-4]_*.ipynb)
 
-test: $(INSTALLED) ## Unit tests, every notebook (nbval, SCALE=smoke), the numerics on other CPU paths, a browser check
+test: $(INSTALLED) $(LAB_OVERRIDES) $(CFF_VENV)/.installed ## Unit tests, every notebook (nbval, SCALE=smoke), the numerics on other CPU paths, a browser check
 	rm -rf build/test-cache build/test-checkpoints
 	$(PYTEST) tests notebooks
 	@echo "== the runs make figures computes before the notebooks are the runs the notebooks asked for"
@@ -107,7 +122,7 @@ test: $(INSTALLED) ## Unit tests, every notebook (nbval, SCALE=smoke), the numer
 	@echo "== notebooks 01 and 03 in JupyterLab in headless chromium"
 	$(BIN)/python scripts/check_lab_in_browser.py
 
-browser-test: $(INSTALLED) ## Run notebooks 01 and 03 in JupyterLab in headless chromium (skips, saying so, without it)
+browser-test: $(INSTALLED) $(LAB_OVERRIDES) ## Run notebooks 01 and 03 in JupyterLab in headless chromium (skips, saying so, without it)
 	$(BIN)/python scripts/check_lab_in_browser.py
 
 bench: $(INSTALLED) ## Speed benchmark against pykan 0.2.5 (prints a table)
@@ -138,7 +153,7 @@ refresh-notebooks: $(INSTALLED) ## Re-execute notebooks in place at SCALE (store
 	done
 	$(BIN)/python -m kanpaper.run_notebooks --clean $(NOTEBOOKS)
 
-lab: $(INSTALLED) ## JupyterLab on the repository, opened at notebooks/ (headless; as root too)
+lab: $(INSTALLED) $(LAB_OVERRIDES) ## JupyterLab on the repository, opened at notebooks/ (headless; as root too)
 	KANPAPER_SCALE=$(SCALE) $(BIN)/jupyter lab --no-browser --ServerApp.root_dir="$(CURDIR)" \
 	    --ServerApp.ip=$(LAB_IP) --ServerApp.port=$(LAB_PORT) --LabApp.default_url=/lab/tree/notebooks \
 	    $(if $(LAB_TOKEN),--IdentityProvider.token="$(patsubst none,,$(LAB_TOKEN))") \

@@ -91,6 +91,8 @@ def check_notebook(page, base: str, name: str, figures: Path, kernel_name: str) 
     saved = len(list(figures.glob(f"{name[:3]}*.png")))
     if saved == 0 or shown < saved:
         problems.append(f"{shown} figures displayed, {saved} saved; required at least one, all displayed")
+    if page.get_by_text("official Jupyter news").count():
+        problems.append("JupyterLab asks about Jupyter news over the notebook (its settings overrides are missing)")
     kernel = page.locator(".jp-Toolbar-kernelName").first.inner_text().strip()
     if kernel != kernel_name:
         problems.append(f"kernel {kernel!r}, required {kernel_name!r}")
