@@ -2,12 +2,17 @@
 # `make figures` and `make test` do all set-up themselves (a private .venv).
 
 SHELL       := bash
+comma       := ,
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
 PYTHON      ?= python3
 VENV        ?= .venv
 TORCH_SPEC  ?= torch==2.13.0
+# LOCK=1 (default): install the exact versions, with hashes, that the committed results were made with
+# (requirements.lock); LOCK=0: the latest versions pyproject.toml allows
+LOCK        ?= 1
+LOCK_FILE   := requirements.lock
 EXTRAS      ?= notebooks,cluster,test
 SCALE       ?= default
 # where the experiments train (cpu, cuda, cuda:N) and, if set, the Dask scheduler their sweeps run on
@@ -37,7 +42,7 @@ STAMPS      := $(patsubst $(NB_DIR)/%.ipynb,$(RUN_DIR)/%.ok,$(NOTEBOOKS))
 export JUPYTER_PREFER_ENV_PATH := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help venv figures verify-archive estimate test browser-test lab bench bench-libraries refresh-notebooks clean
+.PHONY: help venv lock figures verify-archive estimate test browser-test lab bench bench-libraries refresh-notebooks clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -50,11 +55,12 @@ venv: $(INSTALLED) ## Create .venv and install kanpaper with everything it needs
 
 # torch first (the pinned CPU build), then the build tools, then kanpaper without build isolation: setup.py
 # compiles the fused CPU kernels against the torch just installed (about two minutes, once per install).
-$(INSTALLED): pyproject.toml setup.py kanpaper/nn/kernels.cpp
+$(INSTALLED): pyproject.toml setup.py kanpaper/nn/kernels.cpp $(LOCK_FILE)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
 	$(BIN)/python -m pip install --quiet "setuptools>=77" wheel ninja
+	$(if $(filter 1,$(LOCK)),$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK_FILE))
 	@echo "Installing kanpaper and building its fused CPU kernels (about two minutes)..."
 	$(BIN)/python -m pip install --quiet --no-build-isolation -e ".[$(EXTRAS)]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (kanpaper)" >/dev/null
@@ -66,6 +72,18 @@ LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 $(LAB_OVERRIDES): scripts/jupyterlab_overrides.json | $(INSTALLED)
 	@mkdir -p $(dir $@)
 	cp $< $@
+
+# requirements.lock from the versions installed in .venv now (torch is pinned by TORCH_SPEC, installed first)
+UV_VENV     ?= build/uv-venv
+lock: ## Rewrite requirements.lock (hashes included) from the versions installed in .venv
+	@test -x $(BIN)/python || { echo "make lock reads the versions installed in $(VENV): make venv first"; exit 1; }
+	@test -x $(UV_VENV)/bin/uv || { $(PYTHON) -m venv $(UV_VENV) && $(UV_VENV)/bin/python -m pip install --quiet uv; }
+	$(BIN)/python -m pip freeze --exclude-editable > build/installed.txt
+	$(UV_VENV)/bin/uv pip compile pyproject.toml $(foreach e,$(subst $(comma), ,$(EXTRAS)),--extra $(e)) \
+	    --generate-hashes --constraint build/installed.txt --no-emit-package torch \
+	    $(if $(PIP_FIND_LINKS),--find-links $(PIP_FIND_LINKS)) \
+	    --python-version $$($(BIN)/python -c "import platform; print(platform.python_version())") \
+	    --no-header --quiet -o $(LOCK_FILE)
 
 figures: $(STAMPS) ## Run every notebook headless (papermill) at SCALE and write figures/
 	@echo "All $(words $(NOTEBOOKS)) notebooks ran at scale '$(SCALE)'; figures are in $(FIGURES_DIR)/."

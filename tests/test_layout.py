@@ -25,7 +25,8 @@ ALLOWED = {
     "experiments": {"base", "analysis", "nn", "training", "theory"},
     "runs": {"base", "experiments.spec", "training.checkpoint"},
 }
-ROOT_MODULES = {"kanpaper", "kanpaper.notebook", "kanpaper.run_notebooks", "kanpaper.estimate", "kanpaper.archive"}
+ROOT_MODULES = {"kanpaper", "kanpaper.notebook", "kanpaper.run_notebooks", "kanpaper.estimate", "kanpaper.archive",
+                "kanpaper.datapackage"}
 
 
 def module_name(path: Path, package: Path) -> str:

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import numpy as np
+import torch
 
+from ..base.settings import THREADS_PER_RUN
 from ..experiments.spec import total_steps
 
 __all__ = ["prefix", "Replay", "replay", "UNTIMED"]
@@ -89,10 +91,16 @@ def replay(run: Callable[..., Mapping[str, Any]], config: Mapping[str, Any], sto
 
     A prefix compares the arrays that are shorter in it than in ``stored`` (the per-step and per-record
     trajectories, over the prefix's length); arrays of the same length there are constants or final states
-    and are not compared. A whole run compares every stored array except :data:`UNTIMED`."""
+    and are not compared. A whole run compares every stored array except :data:`UNTIMED`. It computes on
+    :data:`~kanpaper.base.settings.THREADS_PER_RUN` torch threads, as every run is computed."""
     config_now = config if steps is None else prefix(config, steps)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(THREADS_PER_RUN)
     start = time.perf_counter()
-    new = {name: np.asarray(value) for name, value in run(config_now, progress=False).items()}
+    try:
+        new = {name: np.asarray(value) for name, value in run(config_now, progress=False).items()}
+    finally:
+        torch.set_num_threads(threads)
     seconds = time.perf_counter() - start
     compared, worst, first = [], 0.0, {}
     for name, old in stored.items():
