@@ -15,13 +15,14 @@ import numpy as np
 
 from ..base.verdict import Verdict
 
-__all__ = ["final", "order_agreement", "learning_spread", "mean_first_learned", "learns_low_to_high",
+__all__ = ["final", "learning_spread", "rank_order", "common_spread", "mean_first_learned",
+           "learns_low_to_high",
            "learns_strictly_low_to_high", "learns_lowest_first", "learned_by", "never_learns_highest",
            "not_ahead", "extension_learns_more", "fractions_fall_with_frequency", "highest_fraction_at_most",
            "learns_all",
-           "learns_closer_together", "kan_trains_below_mlp", "kan_overfits", "mlp_generalises",
+           "learns_closer_together", "kan_trains_below_mlp", "LEARNED_RMSE", "kan_overfits", "mlp_generalises",
            "extensions_raise_test_error", "extension_spikes", "more_data_cures_overfitting",
-           "ignored_high_frequency_mse", "captures_high_frequency", "misses_high_frequency", "h1_advantage",
+           "ignored_high_frequency_mse", "captures_high_frequency", "misses_high_frequency",
            "error_rate_in_parameters", "more_accurate_with_fewer_parameters", "deeper_fits_closer",
            "error_rises_with_depth", "mlp_gains_with_dimension",
            "wider_fits_closer"]
@@ -46,16 +47,6 @@ def _first(first) -> np.ndarray:
     return first
 
 
-def order_agreement(first) -> float:
-    """The share of frequency pairs (lower, higher), at least one of them learned, in which the lower one is learned
-    no later (one never learned counts as later): 1 = strictly low to high, about 1/2 = no order; NaN when none is
-    learned."""
-    first = _first(first)
-    pairs = [(first[i], first[j]) for i in range(len(first)) for j in range(i + 1, len(first))
-             if np.isfinite(first[i]) or np.isfinite(first[j])]
-    return float(np.mean([low <= high for low, high in pairs])) if pairs else float("nan")
-
-
 def learning_spread(first, budget: int) -> float:
     """Iterations from the first learned frequency to the last one (to ``budget`` when some frequency is never
     learned: then a lower bound); inf when none is learned."""
@@ -66,14 +57,29 @@ def learning_spread(first, budget: int) -> float:
     return float((learned.max() if learned.size == first.size else budget) - learned.min())
 
 
-def learns_low_to_high(first, min_learned: int = 3, agreement: float = 0.9, name: str = "MLP") -> Verdict:
-    """At least ``min_learned`` frequencies learned (one or two learned cannot show an order: an MLP that learned
-    only the lowest scores 1) and an order agreement of at least ``agreement``."""
+def rank_order(first) -> float:
+    """Kendall's tau-b between frequency (low to high) and the iteration it was first learned, over the learned
+    frequencies: 1 = learned strictly low to high, -1 = high to low, about 0 = no order; NaN with fewer than two
+    learned or all learned at once."""
     first = _first(first)
-    learned, order = int(np.isfinite(first).sum()), order_agreement(first)
-    return Verdict(f"{name} learns the frequencies from low to high", learned >= min_learned and order >= agreement,
-                   f"{learned} of {first.size} learned, order agreement {order:.2f}",
-                   f">= {min_learned} learned and agreement >= {agreement:g}")
+    when = first[np.isfinite(first)]                    # in frequency order, so the frequency ranks are 0, 1, ...
+    if when.size < 2 or np.unique(when).size < 2:
+        return float("nan")
+    i, j = np.triu_indices(when.size, 1)
+    signs = np.sign(when[j] - when[i])                  # +1: the higher frequency learned later (concordant)
+    pairs = len(i)
+    return float(signs.sum() / np.sqrt(pairs * (pairs - np.sum(signs == 0))))
+
+
+def learns_low_to_high(first, min_learned: int = 4, tau: float = 0.6, name: str = "MLP") -> Verdict:
+    """At least ``min_learned`` frequencies learned, in an order whose rank correlation with the frequency
+    (:func:`rank_order`) is at least ``tau``. With four learned, 0.6 admits one swapped pair of the six: 4 of the
+    24 possible orders pass (with pairs counted instead, as an earlier version did, 15 passed)."""
+    first = _first(first)
+    learned, order = int(np.isfinite(first).sum()), rank_order(first)
+    return Verdict(f"{name} learns the frequencies from low to high", bool(learned >= min_learned and order >= tau),
+                   f"{learned} of {first.size} learned, rank order tau {order:.2f}",
+                   f">= {min_learned} learned and tau >= {tau:g}")
 
 
 def learns_all(first, name: str = "KAN", within: float | None = None) -> Verdict:
@@ -176,15 +182,32 @@ def highest_fraction_at_most(fraction, at_most: float = 0.5, name: str = "MLP", 
                    f"learned fraction {fraction[-1]:.2f}", f"<= {at_most:g}")
 
 
-def learns_closer_together(kan_firsts, kan_budget: int, mlp_firsts, mlp_budget: int) -> Verdict:
-    """Every KAN's learning spread is below every MLP's (each run: a ``(F,)`` array of first iterations)."""
-    kan = max(learning_spread(f, kan_budget) for f in kan_firsts)
-    mlp = min(learning_spread(f, mlp_budget) for f in mlp_firsts)
-    return Verdict("KANs learn the frequencies closer together than MLPs", bool(kan < mlp),
-                   f"largest KAN spread {kan:.0f} iterations, smallest MLP spread {mlp:.0f}", "KAN < MLP")
+def common_spread(first, other) -> tuple[float, int]:
+    """Iterations from the first to the last learned of the frequencies that both ``first`` and ``other`` learned
+    (``(F,)`` arrays of first iterations), and how many those are."""
+    first, other = _first(first), _first(other)
+    both = np.isfinite(first) & np.isfinite(other)
+    return (float(np.ptp(first[both])) if both.any() else float("nan")), int(both.sum())
 
 
-# ---- Figures 3-4 and the overfitting study: curves in RMSE on the normalised labels
+def learns_closer_together(kan_firsts, mlp_firsts, min_common: int = 2) -> Verdict:
+    """Over the frequencies a KAN and an MLP both learned (at least ``min_common``), the KAN learns them within
+    fewer iterations than the MLP, for every such pair (and there is one). Comparing on common frequencies keeps
+    it from following from "the KAN learns all": an MLP that learns few is not charged for those it never learned."""
+    pairs = [(common_spread(k, m), common_spread(m, k)[0]) for k in kan_firsts for m in mlp_firsts]
+    compared = [(kan, mlp, n) for (kan, n), mlp in pairs if n >= min_common]
+    worst = max(compared, key=lambda c: c[0] - c[1], default=None)
+    measured = (f"{len(compared)} of {len(pairs)} KAN-MLP pairs share >= {min_common} learned frequencies"
+                + (f"; closest: KAN {worst[0]:.0f} against MLP {worst[1]:.0f} iterations over {worst[2]}"
+                   if worst else ""))
+    return Verdict("KANs learn the frequencies closer together than MLPs",
+                   bool(compared) and all(kan < mlp for kan, mlp, _ in compared), measured,
+                   "KAN spread < MLP spread over their common frequencies, in every pair that has some")
+
+
+# ---- Figures 3-4 and the overfitting study: curves in RMSE on the normalised labels (unit variance)
+
+LEARNED_RMSE = 0.8    # a model that learned a field: test RMSE below this share of the labels' std
 
 def kan_trains_below_mlp(kan_train, mlp_train, name: str = "KAN D3") -> Verdict:
     """The KAN's final training RMSE is below the tanh MLP's."""
@@ -193,18 +216,27 @@ def kan_trains_below_mlp(kan_train, mlp_train, name: str = "KAN D3") -> Verdict:
                    f"train RMSE {name} {kan:.2e}, MLP {mlp:.2e}", f"{name} < MLP")
 
 
-def kan_overfits(kan_train, kan_test, factor: float = 10.0, name: str = "KAN D3") -> Verdict:
-    """The KAN's final test RMSE is at least ``factor`` times its training RMSE."""
+def kan_overfits(kan_train, kan_test, factor: float = 10.0, rise: float = 1.2, name: str = "KAN D3") -> Verdict:
+    """The KAN overfits: its final test RMSE is at least ``factor`` times its training RMSE, *and* at least
+    ``rise`` times the lowest test RMSE of its run (training on made it generalise worse). A large gap alone is
+    interpolation: a KAN that fits a smooth field to 1e-5 and tests at 1e-4 has it, and generalises best."""
     train, test = final(kan_train), final(kan_test)
-    return Verdict(f"{name} overfits", test >= factor * train,
-                   f"test {test:.2e} = {test / train:.3g}x train {train:.2e}", f"test >= {factor:g}x train")
+    curve = np.asarray(kan_test, dtype=np.float64)
+    best = float(np.nanmin(curve))
+    return Verdict(f"{name} overfits", test >= factor * train and test >= rise * best,
+                   f"test {test:.2e} = {test / train:.3g}x train {train:.2e}, {test / best:.3g}x its lowest "
+                   f"{best:.2e} (step {int(np.nanargmin(curve)) + 1})",
+                   f"test >= {factor:g}x train and >= {rise:g}x its lowest")
 
 
-def mlp_generalises(mlp_train, mlp_test, factor: float = 2.0, name: str = "tanh MLP") -> Verdict:
-    """The MLP's final test RMSE stays within ``factor`` times its training RMSE."""
+def mlp_generalises(mlp_train, mlp_test, factor: float = 2.0, learned: float = LEARNED_RMSE,
+                    name: str = "tanh MLP") -> Verdict:
+    """The MLP learned the field and does not overfit: final test RMSE at most ``learned`` (the labels have unit
+    variance, so predicting their mean scores 1) and within ``factor`` times its training RMSE."""
     train, test = final(mlp_train), final(mlp_test)
-    return Verdict(f"the {name} does not overfit", test <= factor * train,
-                   f"test {test:.2e} = {test / train:.3g}x train {train:.2e}", f"test <= {factor:g}x train")
+    return Verdict(f"the {name} learns the field without overfitting", test <= learned and test <= factor * train,
+                   f"test {test:.2e} = {test / train:.3g}x train {train:.2e}",
+                   f"test <= {learned:g} (1: the labels' mean) and <= {factor:g}x train")
 
 
 def extensions_raise_test_error(test, steps_per_grid: int, name: str = "KAN") -> Verdict:
@@ -234,15 +266,18 @@ def extension_spikes(train, steps_per_grid: int, factor: float = 1.2, name: str 
                    f"{train[starts[worst]]:.2e}) at step {starts[worst]}", f"a jump >= {factor:g}x")
 
 
-def more_data_cures_overfitting(small_test, large_train, large_test, gain: float = 2.0,
-                                gap: float = 2.0, name: str = "KAN D3") -> Verdict:
-    """With ten times the points the KAN's final test RMSE is at least ``gain`` times lower, and within ``gap``
-    times its own training RMSE."""
-    small, big, big_train = final(small_test), final(large_test), final(large_train)
-    holds = big * gain <= small and big <= gap * big_train
-    return Verdict(f"more data cures the overfitting of {name}", holds,
-                   f"test {small:.2e} with fewer points, {big:.2e} with more (train {big_train:.2e})",
-                   f"{gain:g}x lower test error and test <= {gap:g}x train")
+def more_data_cures_overfitting(small_train, small_test, large_train, large_test, factor: float = 10.0,
+                                gain: float = 2.0, name: str = "KAN D3") -> Verdict:
+    """With few points the KAN overfits (final test RMSE at least ``factor`` times its training RMSE), and with
+    ten times the points its final test RMSE is at least ``gain`` times below the *lowest* test RMSE of the
+    few-point run (more data beats stopping early). An under-trained run fails the second part; a model that did
+    not overfit to begin with, the first."""
+    small_gap = final(small_test) / final(small_train)
+    best_small, big = float(np.nanmin(np.asarray(small_test, dtype=np.float64))), final(large_test)
+    return Verdict(f"more data cures the overfitting of {name}", small_gap >= factor and big * gain <= best_small,
+                   f"few points: test {small_gap:.3g}x train, lowest test {best_small:.2e}; more points: test "
+                   f"{big:.2e} (train {final(large_train):.2e})",
+                   f"few points: test >= {factor:g}x train; more: test <= 1/{gain:g} of the few-point lowest")
 
 
 # ---- Figure 5: curves in MSE (the authors' files' unit) of u ("L2") and of u' ("H1") on the points
@@ -272,13 +307,6 @@ def misses_high_frequency(h1_mse, k: int, share: float = 0.5, name: str = "MLP")
     base = ignored_high_frequency_mse(k)[1]
     return Verdict(f"{name} misses the high-frequency part at k = {k}", h1 >= share * base,
                    f"H1 MSE {h1:.2f} ({h1 / base:.2f} of {base:.2f})", f">= {share:g} of ignoring it")
-
-
-def h1_advantage(kan_h1_mse, mlp_h1_mse, k: int, factor: float = 10.0) -> Verdict:
-    """The MLP's final H1 MSE is at least ``factor`` times the KAN's."""
-    kan, mlp = final(kan_h1_mse), final(mlp_h1_mse)
-    return Verdict(f"the KAN's derivative is more accurate than the MLP's at k = {k}", mlp >= factor * kan,
-                   f"H1 MSE MLP {mlp:.2e} = {mlp / kan:.3g}x KAN {kan:.2e}", f"MLP >= {factor:g}x KAN")
 
 
 # ---- The abstract's consequence of Theorem 3.3: accuracy per parameter. ``params`` ``(n,)`` parameter counts,

@@ -15,14 +15,49 @@ def rmse(model, d, s, split, study="figures"):
 
 
 @pytest.mark.parametrize("d,s", ROUGH)
-def test_deep_kan_fits_and_overfits_every_rough_field_of_the_authors(d, s):
+def test_deep_kan_fits_the_training_points_of_every_rough_field_more_closely_than_the_mlp(d, s):
     claims.kan_trains_below_mlp(rmse("kan3", d, s, "train"), rmse("mlp_tanh", d, s, "train")).require()
+
+
+HIGH_D = [(d, s) for d in (3, 4) for s in (0.125, 0.25, 0.5, 1.0)]
+
+
+@pytest.mark.parametrize("d,s", HIGH_D)
+def test_deep_kan_overfits_every_field_of_the_authors_in_three_and_four_dimensions(d, s):
     claims.kan_overfits(rmse("kan3", d, s, "train"), rmse("kan3", d, s, "test")).require()
 
 
-@pytest.mark.parametrize("d,s", ALL_FIELDS)
-def test_tanh_mlp_generalises_on_every_field_of_the_authors(d, s):
+@pytest.mark.parametrize("s", [0.125, 0.25, 0.5, 1.0])
+def test_kan_overfits_fails_for_the_interpolating_kan_that_generalises_best(s):
+    """Calibration: at d = 2 the authors' depth-3 KAN tests 11-18x its training error, but its test error never
+    rises (lowest at or near the end) and it is the best of their five models at sigma = 1/8: interpolation, not
+    overfitting. The earlier statement (gap >= 10x alone) called it overfitting; the claim is stated for d >= 3."""
+    verdict = claims.kan_overfits(rmse("kan3", 2, s, "train"), rmse("kan3", 2, s, "test"))
+    assert not verdict, verdict
+    assert claims.final(rmse("kan3", 2, s, "test")) >= 10 * claims.final(rmse("kan3", 2, s, "train"))
+
+
+def test_kan_overfits_fails_on_the_mlp_and_on_an_early_stopped_kan():
+    assert not claims.kan_overfits(rmse("mlp_tanh", 3, 0.125, "train"), rmse("mlp_tanh", 3, 0.125, "test"))
+    # the authors' d = 3, sigma = 1/8 KAN stopped at its lowest test error (step 102) has not turned yet
+    assert not claims.kan_overfits(rmse("kan3", 3, 0.125, "train")[:102], rmse("kan3", 3, 0.125, "test")[:102])
+
+
+MLP_LEARNS = [f for f in ALL_FIELDS if f != (4, 0.125)]
+
+
+@pytest.mark.parametrize("d,s", MLP_LEARNS)
+def test_tanh_mlp_learns_every_field_of_the_authors_but_the_roughest_4d_one_without_overfitting(d, s):
     claims.mlp_generalises(rmse("mlp_tanh", d, s, "train"), rmse("mlp_tanh", d, s, "test")).require()
+
+
+def test_mlp_generalises_fails_for_an_mlp_that_learned_nothing_and_for_an_overfitting_kan():
+    """Calibration: the authors' tanh MLP at d = 4, sigma = 1/8 tests at 0.99 on unit-variance labels (1.17x its
+    training error): the earlier statement (test <= 2x train alone) passed it."""
+    nothing = claims.mlp_generalises(rmse("mlp_tanh", 4, 0.125, "train"), rmse("mlp_tanh", 4, 0.125, "test"))
+    assert not nothing and claims.final(rmse("mlp_tanh", 4, 0.125, "test")) <= 2 * claims.final(
+        rmse("mlp_tanh", 4, 0.125, "train")), nothing
+    assert not claims.mlp_generalises(rmse("kan3", 3, 0.25, "train"), rmse("kan3", 3, 0.25, "test"), name="kan3")
 
 
 @pytest.mark.parametrize("d,s", [f for f in ROUGH if f[0] >= 3])
@@ -52,10 +87,25 @@ def test_extension_spikes_can_fail():
     assert not claims.extension_spikes(rmse("kan3", 3, 0.125, "train")[50:450], 100, name="kan3")
 
 
-@pytest.mark.parametrize("s", [0.125, 0.25])
+def cure(model, s, steps=None):
+    return claims.more_data_cures_overfitting(rmse(model, 3, s, "train"), rmse(model, 3, s, "test"),
+                                              rmse(model, 3, s, "train", "overfit")[:steps],
+                                              rmse(model, 3, s, "test", "overfit")[:steps], name=model)
+
+
+@pytest.mark.parametrize("s", [0.125, 0.25, 1.0])
 def test_more_data_cures_overfitting_in_the_authors_runs(s):
-    claims.more_data_cures_overfitting(rmse("kan3", 3, s, "test"), rmse("kan3", 3, s, "train", "overfit"),
-                                       rmse("kan3", 3, s, "test", "overfit")).require()
+    """sigma = 1 included: the earlier statement (large-data test <= 2x train) failed it, though the test error
+    fell 13x with more data. sigma = 1/2: the authors' 50,000-point depth-3 KAN diverged at step 101."""
+    cure("kan3", s).require()
+
+
+def test_more_data_cures_overfitting_fails_when_undertrained_or_never_overfitting():
+    # the authors' 50,000-point KAN after 3 of its 500 steps: its test error is not yet below the few-point best
+    assert not cure("kan3", 0.125, steps=3)
+    # their depth-2 KAN tests only 3-4x its training error with 4,000 points: nothing to cure
+    assert not cure("kan2", 0.25)
+    assert not cure("mlp_tanh", 0.125)
 
 
 def mse(model, k, error):
@@ -70,7 +120,6 @@ def test_kan_resolves_the_high_frequency_part_in_the_authors_runs(k):
 @pytest.mark.parametrize("k", [16, 32])
 def test_mlp_misses_the_high_frequency_part_in_the_authors_runs(k):
     claims.misses_high_frequency(mse("mlp", k, "h1"), k).require()
-    claims.h1_advantage(mse("kan", k, "h1"), mse("mlp", k, "h1"), k).require()
 
 
 @pytest.mark.parametrize("k", [2, 4, 8])
@@ -94,7 +143,6 @@ def test_poisson_claims_hold_on_our_archived_paper_budget_runs():
             claims.captures_high_frequency(l2, h1, k).require()
         elif k >= 16:
             claims.misses_high_frequency(h1, k).require()
-            claims.h1_advantage(runs["kan", k]["h1"] ** 2, h1, k).require()
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +167,8 @@ def test_the_grf_claims_hold_on_our_archived_paper_budget_runs(archived_grf_kans
         claims.extension_spikes(train[n], 100, name=f"kan{n}").require()
     if s <= 0.25:
         claims.deeper_fits_closer(train, f" (d = {d}, sigma = {s}, ours)").require()
-        claims.kan_overfits(train[3], test[3]).require()
+    if d >= 3:
+        claims.kan_overfits(train[3], test[3], name=f"kan3 (d = {d}, sigma = {s}, ours)").require()
     if s == 1.0:
         claims.error_rises_with_depth(test, f" (d = {d}, sigma = 1, ours)").require()
     scarce = [2, 3, 4] if s <= 0.25 and d >= 3 else [2, 3] if d == 4 else []
@@ -134,7 +183,6 @@ def test_the_grf_claims_hold_on_our_archived_paper_budget_runs(archived_grf_kans
 def test_claims_fail_on_swapped_or_undertrained_curves():
     d, s = 3, 0.125
     assert not claims.kan_trains_below_mlp(rmse("mlp_tanh", d, s, "train"), rmse("kan3", d, s, "train"))
-    assert not claims.kan_overfits(rmse("mlp_tanh", d, s, "train"), rmse("mlp_tanh", d, s, "test"))
     # the authors' KAN at k = 32 after 20 of its 200 steps has not resolved the high-frequency part yet
     early = claims.captures_high_frequency(mse("kan", 32, "l2")[:20], mse("kan", 32, "h1")[:20], 32)
     assert not early
@@ -158,34 +206,62 @@ STAIRCASE = [500, 2300, 4000, 4600, 7200, 8000] + [np.inf] * 4      # our MLP W2
 TOGETHER = [800, 1100, 800, 1200, 1200, 1200, 1300, 1000, 900, 1000]   # our KAN W10 D3 G40 after 3,000
 
 
-def test_order_agreement_and_spread_on_known_orders():
-    assert claims.order_agreement(STAIRCASE) == 1.0
-    assert claims.order_agreement(STAIRCASE[::-1]) == 0.0
-    assert claims.order_agreement([np.inf] * 10) != claims.order_agreement([np.inf] * 10)   # NaN: nothing to order
-    # all at once: every pair ties and counts as in order; the spread is what tells them apart
-    assert claims.order_agreement([100] * 10) == 1.0 and claims.learning_spread([100] * 10, 3000) == 0
+def pairs_in_order(first):
+    """The earlier statement's order score: pairs with one learned, the lower no later (unlearned: later)."""
+    return np.mean([a <= b for i, a in enumerate(first) for b in first[i + 1:] if np.isfinite(a) or np.isfinite(b)])
+
+
+def test_rank_order_and_spread_on_known_orders():
+    assert claims.rank_order(STAIRCASE) == 1.0
+    assert claims.rank_order(STAIRCASE[:6][::-1]) == -1.0
+    assert np.isnan(claims.rank_order([np.inf] * 10)) and np.isnan(claims.rank_order([500] + [np.inf] * 9))
+    # all at once: no order to rank; the spread is what tells them apart
+    assert np.isnan(claims.rank_order([100] * 10)) and claims.learning_spread([100] * 10, 3000) == 0
     assert claims.learning_spread(STAIRCASE, 12000) == 12000 - 500      # a lower bound: four never learned
     assert claims.learning_spread(TOGETHER, 3000) == 500
     assert claims.learning_spread([np.inf] * 10, 3000) == np.inf
 
 
-def test_low_to_high_needs_three_learned_frequencies():
+def test_low_to_high_ranks_four_or_more_learned_frequencies():
     claims.learns_low_to_high(STAIRCASE).require()
-    only_lowest = [500] + [np.inf] * 9          # order agreement 1, but no order shown
-    assert claims.order_agreement(only_lowest) == 1.0
+    assert claims.rank_order(STAIRCASE) == 1.0
+    only_lowest = [500] + [np.inf] * 9          # every pair "in order", but no order shown
+    assert pairs_in_order(only_lowest) == 1.0
     assert not claims.learns_low_to_high(only_lowest)
-    assert not claims.learns_low_to_high(TOGETHER)                      # 0.6 of the pairs in order
+    assert not claims.learns_low_to_high([500, 900, 1400] + [np.inf] * 7)      # three in order: too few to rank
+    assert not claims.learns_low_to_high(TOGETHER)
+    reversed_learned = STAIRCASE[:6][::-1] + [np.inf] * 4                    # the lowest six, learned high to low
+    assert pairs_in_order(reversed_learned) > 0.6 and not claims.learns_low_to_high(reversed_learned)
     swapped = list(STAIRCASE)
     swapped[0], swapped[3] = swapped[3], swapped[0]
     assert not claims.learns_low_to_high(swapped)
 
 
+def test_low_to_high_passes_few_orders_of_four_learned():
+    """The reviewers' count: with four learned, the pair-counting version (>= 0.9 of pairs) passed 15 of the 24."""
+    from itertools import permutations
+    orders = [list(order) + [np.inf] * 6 for order in permutations([500, 1000, 1500, 2000])]
+    passing = [order for order in orders if claims.learns_low_to_high(order)]
+    assert len(passing) == 4 and orders[0] in passing and orders[-1] not in passing
+    assert sum(pairs_in_order(order) >= 0.9 for order in orders) == 15
+
+
 def test_kans_learn_all_and_closer_together():
     claims.learns_all(TOGETHER).require()
     assert not claims.learns_all(STAIRCASE)
-    claims.learns_closer_together([TOGETHER], 3000, [STAIRCASE], 12000).require()
-    assert not claims.learns_closer_together([STAIRCASE], 12000, [TOGETHER], 3000)
-    assert not claims.learns_closer_together([[np.inf] * 10], 3000, [STAIRCASE], 12000)   # a KAN that learned none
+    claims.learns_closer_together([TOGETHER], [STAIRCASE]).require()
+    assert not claims.learns_closer_together([STAIRCASE], [TOGETHER])
+    assert not claims.learns_closer_together([[np.inf] * 10], [STAIRCASE])   # a KAN that learned none: no pair
+    assert not claims.learns_closer_together([TOGETHER], [[500] + [np.inf] * 9])   # one in common: nothing shown
+
+
+def test_closer_together_does_not_follow_from_learning_all():
+    """A KAN that learns all ten, slowly and in turn, against an MLP that learns three quickly."""
+    slow_kan = [100, 2000, 4000, 6000, 6500, 7000, 7500, 8000, 8500, 9000]
+    quick_mlp = [500, 900, 1300] + [np.inf] * 7
+    claims.learns_all(slow_kan).require()
+    assert not claims.learns_closer_together([slow_kan], [quick_mlp])
+    assert claims.common_spread(slow_kan, quick_mlp) == (3900.0, 3)
 
 
 # learned fractions of a staircase at its end: the low frequencies at ~1, the high ones not yet
@@ -242,7 +318,7 @@ def test_fractions_fall_with_frequency_and_the_highest_lags():
 
 def test_first_iterations_are_checked():
     with pytest.raises(ValueError, match="first iterations"):
-        claims.order_agreement([[1.0, 2.0]])
+        claims.rank_order([[1.0, 2.0]])
     with pytest.raises(ValueError, match="first iterations"):
         claims.learns_all([1.0, np.nan])
 
@@ -305,3 +381,19 @@ def test_width_10_fits_every_field_of_the_authors_closer_than_width_3(d, s):
 def test_wider_fits_closer_can_fail():
     # at depth 4 on the authors' d = 2, sigma = 1/2 field the width-3 KAN ends below the width-10 one
     assert not claims.wider_fits_closer(rmse("kan4_width3", 2, 0.5, "train"), rmse("kan4", 2, 0.5, "train"))
+
+
+def test_the_tanh_mlp_claim_holds_on_our_archived_paper_budget_mlps_and_fails_where_theirs_does():
+    """Our 500-step tanh MLPs (results/paper/) learn every field the authors' do, and fail at d = 4, sigma = 1/8,
+    where theirs does too: the claim was narrowed on their files and confirmed on ours."""
+    from kanpaper.notebook import paper_archive
+    from kanpaper.experiments.paper import figure_3_configs
+
+    runs = {(d, s): paper_archive().load(c) for (d, s, m), c in figure_3_configs("paper").items() if m == "mlp_tanh"}
+    assert all(run is not None for run in runs.values()), "all 12 tanh MLPs are archived"
+    for (d, s), run in runs.items():
+        verdict = claims.mlp_generalises(run["train"], run["test"], name=f"tanh MLP (d = {d}, sigma = {s}, ours)")
+        if (d, s) in MLP_LEARNS:
+            verdict.require()
+        else:
+            assert not verdict, verdict
