@@ -1,0 +1,63 @@
+"""Every decimal number in a notebook's prose is one its own outputs print: a finding written by hand beside
+computed outputs goes stale when a result changes, and this makes that a test failure instead of a review finding.
+
+A number counts as printed when an output of the same notebook shows the same value, at its precision or at
+another (within 5%: 3.4e-3 in prose, 3.38e-03 printed). Formulas (``$...$``), arXiv identifiers and section or
+theorem numbers are not findings and are skipped. Settings quoted in prose (a threshold, a budget) must be printed
+too, for instance by the verdict that uses them.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+DECIMAL = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?[eE][-+−]?\d+|\d+\.\d+)(?![\w.])")
+NOT_FINDINGS = [re.compile(p) for p in (r"\$[^$]*\$", r"arXiv[: ]\S+",
+                                        r"(Theorem|Corollary|Lemma|Section|Figure|Table|Eq\.?|§|v)\s*\d+(\.\d+)*")]
+
+
+def values(text: str) -> list[float]:
+    return [float(s.replace("−", "-")) for s in DECIMAL.findall(text)]
+
+
+def printed(notebook: dict) -> list[float]:
+    texts = []
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            texts.append("".join(output.get("text", "")))
+            texts += ["".join(output.get("data", {}).get(kind, "")) for kind in ("text/plain", "text/markdown")]
+    return sorted(set(values("\n".join(texts))))
+
+
+def same(a: float, b: float) -> bool:
+    return a == b or (a != 0 and b != 0 and abs(a - b) <= 0.05 * max(abs(a), abs(b)))
+
+
+def unprinted(notebook: dict) -> list[str]:
+    shown = printed(notebook)
+    missing = []
+    for cell in notebook["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        prose = "".join(cell["source"])
+        for pattern in NOT_FINDINGS:
+            prose = pattern.sub(" ", prose)
+        missing += [str(v) for v in values(prose) if not any(same(v, w) for w in shown)]
+    return missing
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_number_in_the_prose_is_printed_by_the_notebook(path):
+    missing = unprinted(json.loads(path.read_text()))
+    assert not missing, f"{path.name}: numbers in its markdown that none of its outputs print: {missing}"
+
+
+def test_a_stale_number_is_found():
+    notebook = {"cells": [{"cell_type": "markdown", "source": ["test RMSE 3.0e-3 ($x = 0.5$, Section 4.3)"]},
+                          {"cell_type": "code", "source": [], "outputs": [{"text": "test 3.38e-03\n"}]}]}
+    assert unprinted(notebook) == ["0.003"]
+    notebook["cells"][1]["outputs"][0]["text"] = "test 3.02e-03\n"
+    assert unprinted(notebook) == []
