@@ -6,6 +6,12 @@ archived run that records the commit it was made at (``--all``: every archived r
 bit. It prints one row per run and exits non-zero if a run that records its commit does not regenerate. Runs
 that record no commit were made before runs were pinned to one thread of every kind (torch's and the BLAS's); no
 checkout is expected to give their bits, and they are listed as such.
+
+A run's bits are those of the code *and* of the CPU: another CPU model, or another instruction set for torch's
+kernels (AVX-512 against AVX2), sums in another order and differs in the last bits from the first step. A run made
+on another CPU is therefore compared with a *replay reference* for this CPU where one is committed
+(``results/paper/replays/<cpu>/<key>.npz``: the run's first steps computed on such a CPU, written by
+``--reference`` from a clean checkout), and otherwise listed as made elsewhere, with its largest difference.
 """
 
 from __future__ import annotations
@@ -13,22 +19,27 @@ from __future__ import annotations
 import argparse
 import fcntl
 import json
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import numpy as np
 import torch
 
 from .base.settings import THREADS_PER_RUN
 from .experiments.spec import total_steps
 from .notebook import ARCHIVE, paper_archive, runs_of
 from .runs.cache import config_key
-from .runs.replay import Replay, replay
+from .runs.costs import cpu_model
+from .runs.replay import UNTIMED, Replay, replay
 
-__all__ = ["ArchivedRun", "archived_runs", "to_verify", "prefix_steps", "verify", "commit", "update_manifest",
-           "main"]
+__all__ = ["ArchivedRun", "archived_runs", "numerics", "REFERENCES", "to_verify", "prefix_steps", "Verification",
+           "verify", "record_reference", "commit", "update_manifest", "main"]
+
+REFERENCES = ARCHIVE / "replays"
 
 LBFGS_PREFIX_STEPS = 5        # L-BFGS runs: a few steps take seconds, and rounding differences show at the first
 RECORDS_IN_PREFIX = 2         # Adam runs: this many recording intervals
@@ -49,6 +60,31 @@ class ArchivedRun:
         -m kanpaper.archive --record``): a checkout should give its bits."""
         return "commit" in self.manifest or "replayed_at" in self.manifest
 
+    @property
+    def made_here(self) -> bool:
+        """Made on this machine's numerics: the same CPU model, and the same instruction set where recorded."""
+        here = numerics()
+        return (self.manifest.get("machine", "").rsplit(", ", 1)[0] == here["cpu"]
+                and self.manifest.get("cpu_capability", here["cpu_capability"]) == here["cpu_capability"])
+
+    @property
+    def reference(self) -> Path:
+        """Where this CPU's replay reference of the run is (or would be) committed."""
+        here = numerics()
+        folder = re.sub(r"[^a-z0-9]+", "-", f"{here['cpu']} {here['cpu_capability']}".lower()).strip("-")
+        return REFERENCES / folder / f"{self.key}.npz"
+
+    @property
+    def checkable_here(self) -> bool:
+        """Its bits can be checked on this machine: made here, or with a replay reference for this CPU."""
+        return self.made_here or self.reference.exists()
+
+
+def numerics() -> dict[str, str]:
+    """What fixes a run's bits besides the code and the thread count: the CPU model and the instruction set
+    torch's kernels dispatch to (``ATEN_CPU_CAPABILITY`` overrides it)."""
+    return {"cpu": cpu_model(), "cpu_capability": torch.backends.cpu.get_cpu_capability()}
+
 
 def archived_runs() -> list[ArchivedRun]:
     """Every run in the archive's manifest, in key order (each matched to the notebook run it is)."""
@@ -61,12 +97,13 @@ def archived_runs() -> list[ArchivedRun]:
 
 
 def to_verify(runs: Sequence[ArchivedRun], every: bool = False) -> list[ArchivedRun]:
-    """``runs`` if ``every``, else per experiment the regenerable run of least wall time (experiments without
-    one: their cheapest run, shown as not expected to regenerate)."""
+    """``runs`` if ``every``, else per experiment the regenerable run of least wall time, preferring one whose
+    bits can be checked on this machine (experiments without a regenerable run: their cheapest run, shown as not
+    expected to regenerate)."""
     if every:
         return list(runs)
     chosen = {}
-    for archived in sorted(runs, key=lambda r: (not r.regenerable, r.manifest["wall_seconds"])):
+    for archived in sorted(runs, key=lambda r: (not r.regenerable, not r.checkable_here, r.manifest["wall_seconds"])):
         chosen.setdefault(archived.manifest["experiment"], archived)
     return [chosen[name] for name in sorted(chosen)]
 
@@ -77,21 +114,69 @@ def prefix_steps(config: dict[str, Any]) -> int:
     return min(RECORDS_IN_PREFIX * every if every else LBFGS_PREFIX_STEPS, total_steps(config))
 
 
-def verify(archived: ArchivedRun, whole: bool = False) -> Replay:
-    """Replay ``archived`` (its first :func:`prefix_steps` steps, or the whole run) against the archive."""
+@dataclass(frozen=True)
+class Verification:
+    """A replay of an archived run and what it was held against: ``"archive"`` (made on this CPU), ``"reference"``
+    (this CPU's replay reference) or ``"elsewhere"`` (made on another CPU, no reference: bits not expected)."""
+
+    replay: Replay
+    against: str
+
+    @property
+    def bitwise_expected(self) -> bool:
+        return self.against != "elsewhere"
+
+
+def verify(archived: ArchivedRun, whole: bool = False) -> Verification:
+    """Replay ``archived`` (its first :func:`prefix_steps` steps, or the whole run) against the archive, or, for
+    a run made on another CPU, against this CPU's replay reference where there is one."""
     stored = paper_archive().load(archived.config)
     if stored is None:
         raise FileNotFoundError(f"{archived.key}.npz is in the manifest but not in {ARCHIVE}")
-    return replay(archived.run, archived.config, stored, None if whole else prefix_steps(archived.config))
+    steps = None if whole else prefix_steps(archived.config)
+    if archived.made_here:
+        return Verification(replay(archived.run, archived.config, stored, steps), "archive")
+    if archived.reference.exists():
+        with np.load(archived.reference) as reference:
+            arrays = {name: reference[name] for name in reference.files}
+        if steps is None or int(arrays.pop("__steps__")) != steps:
+            raise ValueError(f"{archived.reference} holds a replay of {steps} steps; compare it with a prefix "
+                             f"of as many, not the whole run")
+        arrays.pop("__commit__")
+        return Verification(replay(archived.run, archived.config, arrays, steps, stored_is_prefix=True),
+                            "reference")
+    return Verification(replay(archived.run, archived.config, stored, steps), "elsewhere")
+
+
+def record_reference(archived: ArchivedRun) -> Path:
+    """Compute the first :func:`prefix_steps` steps of ``archived`` on this machine and commit-ready store them
+    as this CPU's replay reference (from a clean checkout only: the reference stands for its commit's code)."""
+    here = commit()
+    if here.endswith("-dirty") or here == "unknown":
+        raise RuntimeError(f"a replay reference is recorded from a clean checkout (this one is {here}): "
+                           "commit or stash the code first")
+    from .runs.replay import prefix
+    steps = prefix_steps(archived.config)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(THREADS_PER_RUN)
+    try:
+        arrays = archived.run(prefix(archived.config, steps), progress=False)
+    finally:
+        torch.set_num_threads(threads)
+    arrays = {name: np.asarray(value) for name, value in arrays.items() if name not in UNTIMED}
+    archived.reference.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(archived.reference, __steps__=np.asarray(steps), __commit__=np.asarray(here), **arrays)
+    return archived.reference
 
 
 def commit() -> str:
-    """The checkout's commit, with "-dirty" when tracked files differ from it ("unknown" outside git)."""
+    """The checkout's commit, with "-dirty" when tracked files other than the archive's own data differ from it
+    ("unknown" outside git)."""
     root = Path(__file__).resolve().parents[1]
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                ":(exclude)results/paper"], cwd=root, capture_output=True, text=True, check=True)
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
@@ -118,23 +203,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--record", action="store_true",
                         help="note in the manifest, for each run that records no commit and replays identically, "
                              "the commit and steps of the replay")
+    parser.add_argument("--reference", action="store_true",
+                        help="write this CPU's replay reference of each chosen run made on another CPU (from a "
+                             "clean checkout), then verify against it")
     args = parser.parse_args(argv)
     here = commit()
     torch.set_num_threads(THREADS_PER_RUN)
     failed = 0
-    print(f"{'experiment':<11} {'run':<44} {'key':<8} {'made at':<8} {'steps':>6} {'identical':<9} "
-          f"{'max |diff|':>10} {'seconds':>7}")
+    print(f"this machine: {numerics()['cpu']}, torch kernels {numerics()['cpu_capability']}")
+    print(f"{'experiment':<11} {'run':<44} {'key':<8} {'made at':<8} {'against':<9} {'steps':>6} "
+          f"{'identical':<15} {'max |diff|':>10} {'seconds':>7}")
     for archived in to_verify(archived_runs(), args.all):
-        result = verify(archived, args.whole)
+        if args.reference and archived.regenerable and not archived.made_here:
+            print(f"reference written: {record_reference(archived)}", flush=True)
+        checked = verify(archived, args.whole)
+        result = checked.replay
         made = archived.manifest.get("commit", archived.manifest.get("replayed_at", "-"))[:8]
-        verdict = "yes" if result.identical else ("NO" if archived.regenerable else "no (expected)")
-        failed += archived.regenerable and not result.identical
-        if args.record and result.identical and "commit" not in archived.manifest and not here.endswith("-dirty"):
+        if result.identical:
+            verdict = "yes"
+        elif not archived.regenerable:
+            verdict = "no (expected)"
+        elif not checked.bitwise_expected:
+            verdict = "no (other CPU)"
+        else:
+            verdict = "NO"
+        failed += verdict == "NO"
+        if (args.record and result.identical and checked.against == "archive" and "commit" not in archived.manifest
+                and not here.endswith("-dirty")):
             update_manifest(ARCHIVE / "MANIFEST.json", archived.key,
                             {**archived.manifest, "replayed_at": here, "replayed_steps": result.steps})
         print(f"{archived.manifest['experiment']:<11} {archived.manifest['run'][:44]:<44} {archived.key[:8]:<8} "
-              f"{made:<8} {result.steps:>6} {verdict:<9} {result.max_abs_diff:>10.2g} {result.seconds:>7.1f}",
-              flush=True)
+              f"{made:<8} {checked.against:<9} {result.steps:>6} {verdict:<15} {result.max_abs_diff:>10.2g} "
+              f"{result.seconds:>7.1f}", flush=True)
     if failed:
         print(f"{failed} run(s) made at a recorded commit do not regenerate", file=sys.stderr)
     return 1 if failed else 0

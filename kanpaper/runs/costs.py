@@ -83,14 +83,19 @@ def _setup_signature(fn: Callable, config: Mapping[str, Any]) -> str:
     return f"setup:{fn.__module__}.{fn.__name__}:{config_key(data)}"
 
 
-def machine() -> str:
-    """This machine in words: CPU model and core count."""
+def cpu_model() -> str:
+    """This machine's CPU model, as the system names it."""
     try:
         names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                  if line.startswith("model name")]
     except OSError:
         names = []
-    return f"{names[0] if names else platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    return names[0] if names else platform.processor() or platform.machine()
+
+
+def machine() -> str:
+    """This machine in words: CPU model and core count."""
+    return f"{cpu_model()}, {os.cpu_count()} cores"
 
 
 class StepCosts:

@@ -86,13 +86,14 @@ def _differences(new: np.ndarray, old: np.ndarray) -> tuple[float, int | None]:
 
 
 def replay(run: Callable[..., Mapping[str, Any]], config: Mapping[str, Any], stored: Mapping[str, np.ndarray],
-           steps: int | None = None) -> Replay:
+           steps: int | None = None, stored_is_prefix: bool = False) -> Replay:
     """Recompute ``run(config)``'s first ``steps`` steps (``None``: the whole run) and compare with ``stored``.
 
     A prefix compares the arrays that are shorter in it than in ``stored`` (the per-step and per-record
     trajectories, over the prefix's length); arrays of the same length there are constants or final states
-    and are not compared. A whole run compares every stored array except :data:`UNTIMED`. It computes on
-    :data:`~kanpaper.base.settings.THREADS_PER_RUN` torch threads, as every run is computed."""
+    and are not compared. A whole run, or a prefix compared with a stored prefix of as many steps
+    (``stored_is_prefix``: a replay reference), compares every stored array except :data:`UNTIMED`. It computes
+    on :data:`~kanpaper.base.settings.THREADS_PER_RUN` torch threads, as every run is computed."""
     config_now = config if steps is None else prefix(config, steps)
     threads = torch.get_num_threads()
     torch.set_num_threads(THREADS_PER_RUN)
@@ -107,7 +108,7 @@ def replay(run: Callable[..., Mapping[str, Any]], config: Mapping[str, Any], sto
         if name.startswith("__") or name in UNTIMED or name not in new:
             continue
         old, fresh = np.asarray(old), new[name]
-        if steps is not None:
+        if steps is not None and not stored_is_prefix:
             if fresh.ndim == 0 or old.ndim == 0 or len(fresh) >= len(old):
                 continue
             old = old[:len(fresh)]
