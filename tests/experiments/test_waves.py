@@ -20,7 +20,8 @@ def test_run_waves_shapes_and_determinism(model):
     first, second = run_waves(config, progress=False), run_waves(config, progress=False)
     assert first["fraction"].shape == (4, 2, len(WAVE_FREQUENCIES))        # records at 0, 5, 10, 12
     assert first["steps"].tolist() == [0, 5, 10, 12]
-    assert first["loss"].shape == (12, 2) and first["phases"].shape == (2, 10)
+    assert first["loss"].shape == (3, 2) and first["final_loss"].shape == (2,)     # loss at 0, 5, 10; step 11
+    assert first["phases"].shape == (2, 10)
     for name in first:
         assert np.array_equal(first[name], second[name]), name
     assert not np.array_equal(first["phases"][0], first["phases"][1])     # repeats see different phases
@@ -43,7 +44,17 @@ def test_grid_extension_run_ends_on_the_last_grid_and_learns():
     out = run_waves(config, progress=False)
     assert out["fraction"].shape == (9, 2, 10)
     assert np.isfinite(out["loss"]).all()
-    assert out["loss"][-1].mean() < out["loss"][0].mean()
+    assert out["final_loss"].mean() < out["loss"][0].mean()
+
+
+def test_the_loss_is_kept_at_the_recorded_steps_and_a_shorter_run_keeps_its_first_rows():
+    """A run stores the loss where it records the fractions (a replay of its first steps compares those rows),
+    not at every step."""
+    config = dict(BASE, model=MLP, steps=20, record_every=5)
+    whole, short = run_waves(config, progress=False), run_waves(dict(config, steps=10), progress=False)
+    assert whole["loss"].shape == (4, 2) and whole["steps"].tolist() == [0, 5, 10, 15, 20]
+    assert np.array_equal(short["loss"], whole["loss"][:2])
+    assert not np.array_equal(short["final_loss"], whole["final_loss"])
 
 
 def test_sweep_mixes_models_keeps_order_and_matches_single_runs(tmp_path):
