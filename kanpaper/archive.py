@@ -20,7 +20,6 @@ import argparse
 import fcntl
 import json
 import re
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
+from .base.provenance import commit
 from .base.settings import THREADS_PER_RUN
 from .experiments.spec import total_steps
 from .notebook import ARCHIVE, paper_archive, runs_of
@@ -37,7 +37,7 @@ from .runs.costs import cpu_model
 from .runs.replay import UNTIMED, Replay, replay
 
 __all__ = ["ArchivedRun", "archived_runs", "numerics", "REFERENCES", "to_verify", "prefix_steps", "Verification",
-           "verify", "record_reference", "commit", "update_manifest", "main"]
+           "verify", "record_reference", "update_manifest", "main"]
 
 REFERENCES = ARCHIVE / "replays"
 
@@ -167,19 +167,6 @@ def record_reference(archived: ArchivedRun) -> Path:
     archived.reference.parent.mkdir(parents=True, exist_ok=True)
     np.savez(archived.reference, __steps__=np.asarray(steps), __commit__=np.asarray(here), **arrays)
     return archived.reference
-
-
-def commit() -> str:
-    """The checkout's commit, with "-dirty" when tracked files other than the archive's own data differ from it
-    ("unknown" outside git)."""
-    root = Path(__file__).resolve().parents[1]
-    try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
-                                ":(exclude)results/paper"], cwd=root, capture_output=True, text=True, check=True)
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
 
 
 def update_manifest(path: Path, key: str, entry: dict[str, Any] | None) -> None:

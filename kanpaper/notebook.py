@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from .analysis.figures import use_style
+from .base.provenance import note_scale
 from .base.settings import resolve_scale
 from .base.version import __version__
 from .experiments import efficiency, grf, paper, poisson, waves
 from .experiments.paper import budget
 from .runs.cache import ResultsCache, config_key
 
-__all__ = ["Session", "setup", "ARCHIVE", "paper_archive", "notebook_runs", "runs_of"]
+__all__ = ["Session", "setup", "ARCHIVE", "paper_archive", "superseded_archive", "notebook_runs", "runs_of"]
 
 FIGURES_ENV, CACHE_ENV = "KANPAPER_FIGURES", "KANPAPER_CACHE"
 DEFAULT_FIGURES, DEFAULT_CACHE = "../build/figures/{scale}", "../.cache/results"     # relative to notebooks/
@@ -38,6 +39,13 @@ def paper_archive() -> ResultsCache:
     """The committed results archive of paper-scale runs (``results/paper/``, filled by
     ``scripts/archive_paper_runs.py``): a notebook at any scale reads the paper's budgets from it."""
     return ResultsCache(ARCHIVE)
+
+
+def superseded_archive() -> ResultsCache:
+    """Archived runs that were computed again (``results/paper/superseded/``): the same configurations as the
+    archive's, made on another thread count and CPU, so a run and its superseded twin are rounding apart, the
+    yardstick for how far rounding alone moves a run's end."""
+    return ResultsCache(ARCHIVE / "superseded")
 
 
 @dataclass
@@ -68,13 +76,15 @@ class Session:
 
 def setup(scale: str | None = None, figures_dir: str | None = None, cache_dir: str | None = None,
           experiment: str | None = None) -> Session:
-    """Resolve the scale and directories, apply the figure style, start the clock, print what runs.
+    """Resolve the scale and directories, apply the figure style, start the clock, print what runs; the scale
+    goes into the provenance of the figures the notebook saves.
 
     Args:
         scale, figures_dir, cache_dir: the parameters cell's values (``None``: from the environment).
         experiment: a key of :data:`kanpaper.experiments.paper.BUDGETS` whose budget the notebook uses.
     """
     scale = resolve_scale(scale)
+    note_scale(scale)
     session = Session(scale, budget(experiment, scale) if experiment else {},
                       Path(figures_dir or os.environ.get(FIGURES_ENV, DEFAULT_FIGURES.format(scale=scale))),
                       ResultsCache(cache_dir or os.environ.get(CACHE_ENV, DEFAULT_CACHE)))

@@ -7,12 +7,12 @@ Usage: python scripts/archive_paper_runs.py poisson [--models kan mlp] [--ks 32 
 
 Every finished run lands in ``results/paper/`` (the results cache of ``make figures SCALE=paper``, which then
 replots without recomputing) and gets a line in ``results/paper/MANIFEST.json``: the run, its cache key,
-its wall time, the machine, the thread count (one since kanpaper computes every run on one thread; two for the
-runs archived before), the load average at its end (above the core count: the wall time
-was taken on a shared machine and is an upper bound), the commit it ran at and the versions. Runs already in the
-archive are skipped, and a run killed midway resumes from its checkpoint (``$KANPAPER_CHECKPOINTS``, outside the
-checkout; see ``kanpaper.training.checkpoint``) to the bits an uninterrupted run gives: its manifest line then says
-so, and its wall time is that of the last part. Several can run at once (one per core, as ``make figures``
+its wall time, the machine and the instruction set torch's kernels ran (a run's bits are the CPU's too), the
+thread count (one since kanpaper computes every run on one thread; two for the runs archived before), the load
+average at its end (above the core count: the wall time was taken on a shared machine and is an upper bound), the
+commit it ran at and the versions. Runs already in the archive are skipped, and a run killed midway resumes from
+its checkpoint (``$KANPAPER_CHECKPOINTS``, outside the checkout; see ``kanpaper.training.checkpoint``) to the bits
+an uninterrupted run gives: its manifest line then says so, and its wall time is that of the last part. Several can run at once (one per core, as ``make figures``
 computes runs): each adds its lines to the manifest under a lock.
 """
 
@@ -34,7 +34,8 @@ from kanpaper.runs.cache import config_key
 from kanpaper.runs.costs import machine
 from kanpaper.base.settings import THREADS_PER_RUN
 from kanpaper.experiments.spec import describe
-from kanpaper.archive import commit, update_manifest
+from kanpaper.archive import update_manifest
+from kanpaper.base.provenance import commit
 from kanpaper.notebook import paper_archive
 from kanpaper.training import checkpoint as checkpoints
 
@@ -102,7 +103,8 @@ def main() -> None:
         diverged = int(np.asarray(result.get("diverged_at", -1)))
         update_manifest(manifest_path, key, {
             "run": label, "experiment": args.experiment, "wall_seconds": round(seconds, 1), "diverged_at": diverged,
-            "machine": machine(), "threads": torch.get_num_threads(),
+            "machine": machine(), "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "threads": torch.get_num_threads(),
             "load_average_1min": round(os.getloadavg()[0], 2),   # > cores: the machine was shared
             "resumed_from_checkpoint": resumed, "commit": commit(),
             "kanpaper": __version__, "torch": torch.__version__,

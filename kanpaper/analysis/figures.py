@@ -18,6 +18,8 @@ import seaborn as sns
 from matplotlib.colors import ListedColormap
 from matplotlib.ticker import LogFormatterSciNotation, LogLocator, NullFormatter
 
+from ..base.provenance import record_figures
+
 __all__ = ["STYLE", "style", "use_style", "save_figure", "tidy_log_axes", "heatmap_colormap",
            "plot_frequency_heatmap"]
 
@@ -42,7 +44,8 @@ def use_style() -> None:
 
 
 def save_figure(fig: plt.Figure, name: str, directory: str | os.PathLike) -> list[Path]:
-    """Save ``fig`` as ``directory/name.pdf`` and ``directory/name.png``.
+    """Save ``fig`` as ``directory/name.pdf`` and ``directory/name.png``, and record where they come from in
+    ``directory/PROVENANCE.json`` (:mod:`kanpaper.base.provenance`).
 
     Args:
         fig: the figure.
@@ -64,6 +67,7 @@ def save_figure(fig: plt.Figure, name: str, directory: str | os.PathLike) -> lis
         path = directory / f"{name}.{fmt}"
         fig.savefig(path, format=fmt, metadata=metadata)
         paths.append(path)
+    record_figures(paths)
     return paths
 
 

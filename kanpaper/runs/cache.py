@@ -21,6 +21,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from ..base.provenance import note_run
 from ..base.version import __version__
 from ..training import checkpoint as checkpoints
 
@@ -89,6 +90,7 @@ class ResultsCache:
             warnings.warn(f"results cache: discarding corrupt entry {path.name} ({error})", stacklevel=2)
             path.unlink(missing_ok=True)
             return None
+        note_run(path.stem, self.directory)
         return arrays
 
     def configs(self) -> dict[str, dict[str, Any]]:

@@ -27,6 +27,7 @@ import torch
 from joblib import Parallel, delayed
 
 from ..base import progress
+from ..base.provenance import note_run
 from .cache import ResultsCache, config_key
 
 __all__ = ["SCHEDULER_ENV", "scheduler_address", "run_sweep"]
@@ -200,6 +201,8 @@ def run_sweep(fn: Callable[[Config], Mapping[str, Any]] | Sequence[Callable[[Con
         bar = progress.bar(computed, total=len(missing), desc="runs", enabled=show_progress)
         for done, (i, result) in enumerate(bar, 1):
             found[i] = result
+            if cache is not None:
+                note_run(config_key(configs[i]), cache.directory)     # computed by a worker: read here from it
             name = label(configs[i]) if label is not None else f"run {i + 1}"
             progress.report(f"{name}: done after {time.perf_counter() - start:.1f} s ({done} of {len(missing)})",
                             show_progress)

@@ -1,0 +1,67 @@
+"""Figure provenance: a saved figure is recorded with its hash, notebook, runs and commit, and a figure that is
+new, changed or gone is found."""
+
+import json
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from kanpaper.analysis.figures import save_figure
+from kanpaper.base import provenance
+from kanpaper.runs.cache import ResultsCache, config_key
+
+FIGURES = provenance.ROOT / "figures"
+
+
+def small_figure():
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.plot([0, 1], [1, 0])
+    return fig
+
+
+def test_a_saved_figure_records_its_hash_notebook_and_the_runs_read_before_it(tmp_path):
+    cache = ResultsCache(tmp_path / "cache")
+    config = {"provenance test": 1}
+    cache.store(config, {"x": np.arange(3)})
+    cache.load(config)
+    provenance.note_scale("smoke")
+    paths = save_figure(small_figure(), "07_provenance_check", tmp_path / "figs")
+    recorded = json.loads((tmp_path / "figs" / provenance.PROVENANCE_FILE).read_text())
+    assert sorted(recorded) == ["07_provenance_check.pdf", "07_provenance_check.png"]
+    for path in paths:
+        entry = recorded[path.name]
+        assert entry["sha256"] == provenance.sha256(path)
+        assert entry["notebook"] == "07_grf_fig3_fig4.ipynb" and entry["scale"] == "smoke"
+        assert config_key(config) in entry["runs"] and config_key(config) not in entry["archive"]
+        assert entry["cell"] is None                     # outside a notebook
+        assert entry["commit"] == provenance.commit()
+    assert provenance.unaccounted(tmp_path / "figs") == []
+
+
+def test_a_figure_without_provenance_a_changed_one_and_a_missing_one_are_found(tmp_path):
+    save_figure(small_figure(), "no_notebook", tmp_path)
+    assert json.loads((tmp_path / provenance.PROVENANCE_FILE).read_text())["no_notebook.png"]["notebook"] is None
+    plt.close("all")
+    small_figure().savefig(tmp_path / "stray.png")
+    (tmp_path / "no_notebook.pdf").write_bytes(b"%PDF-1.4 changed")
+    (tmp_path / "no_notebook.png").unlink()
+    assert provenance.unaccounted(tmp_path) == ["stray.png: no provenance",
+                                                "no_notebook.pdf: changed since its provenance was written",
+                                                "no_notebook.png: in the provenance but not in " + str(tmp_path)]
+
+
+def test_figures_of_one_record_share_a_folder(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    for name in ("a/x.png", "b/x.png"):
+        (tmp_path / name).write_bytes(b"png")
+    with pytest.raises(ValueError, match="one folder"):
+        provenance.record_figures([tmp_path / "a/x.png", tmp_path / "b/x.png"])
+
+
+def test_every_committed_figure_has_its_provenance():
+    """make figures writes PROVENANCE.json beside the figures; a figure committed without rerunning it (or
+    edited by hand) fails here."""
+    for folder in [FIGURES] + [p for p in FIGURES.iterdir() if p.is_dir()]:
+        assert provenance.unaccounted(folder) == [], folder
