@@ -3,7 +3,8 @@ computed outputs goes stale when a result changes, and this makes that a test fa
 
 A number counts as printed when an output of the same notebook shows the same value, at its precision or at
 another (within 5%: 3.4e-3 in prose, 3.38e-03 printed). Formulas (``$...$``), arXiv identifiers and section or
-theorem numbers are not findings and are skipped. Settings quoted in prose (a threshold, a budget) must be printed
+theorem numbers are not findings and are skipped, except a number written in a formula as ``$a\cdot10^{b}$``,
+which is a finding typeset. Settings quoted in prose (a threshold, a budget) must be printed
 too, for instance by the verdict that uses them.
 """
 
@@ -15,6 +16,7 @@ import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 DECIMAL = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?[eE][-+−]?\d+|\d+\.\d+)(?![\w.])")
+TYPESET = re.compile(r"(\d+(?:\.\d+)?)\s*\\cdot\s*10\^\{?([-−]?\d+)\}?")
 NOT_FINDINGS = [re.compile(p) for p in (r"\$[^$]*\$", r"arXiv[: ]\S+",
                                         r"(Theorem|Corollary|Lemma|Section|Figure|Table|Eq\.?|§|v)\s*\d+(\.\d+)*")]
 
@@ -43,6 +45,8 @@ def unprinted(notebook: dict) -> list[str]:
         if cell["cell_type"] != "markdown":
             continue
         prose = "".join(cell["source"])
+        typeset = [float(f"{a}e{b.replace('−', '-')}") for a, b in TYPESET.findall(prose)]
+        missing += [str(v) for v in typeset if not any(same(v, w) for w in shown)]
         for pattern in NOT_FINDINGS:
             prose = pattern.sub(" ", prose)
         missing += [str(v) for v in values(prose) if not any(same(v, w) for w in shown)]
@@ -61,3 +65,9 @@ def test_a_stale_number_is_found():
     assert unprinted(notebook) == ["0.003"]
     notebook["cells"][1]["outputs"][0]["text"] = "test 3.02e-03\n"
     assert unprinted(notebook) == []
+
+
+def test_a_stale_number_typeset_in_a_formula_is_found():
+    notebook = {"cells": [{"cell_type": "markdown", "source": ["depths 2, 3: $1.9\\cdot10^{-5}$, $7.8 \\cdot 10^{-5}$"]},
+                          {"cell_type": "code", "source": [], "outputs": [{"text": "D2 1.8e-05, D3 7.8e-05\n"}]}]}
+    assert unprinted(notebook) == ["1.9e-05"]
