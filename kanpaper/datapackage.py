@@ -29,7 +29,8 @@ AUTHORS_REPOSITORY = "https://github.com/RoyWangyx/spectral_bias-KAN"
 def data_files() -> list[Path]:
     """Every shipped data file, relative to the repository root, sorted."""
     found = [*(ROOT / REFERENCE_DIR).glob("*.json.gz"), *(ROOT / ARCHIVE_DIR).glob("*.npz"),
-             ROOT / ARCHIVE_DIR / "MANIFEST.json", *(ROOT / ARCHIVE_DIR / "superseded").glob("*.npz")]
+             ROOT / ARCHIVE_DIR / "MANIFEST.json", *(ROOT / ARCHIVE_DIR / "superseded").glob("*.npz"),
+             *(ROOT / ARCHIVE_DIR / "replays").glob("*/*.npz")]
     superseded_manifest = ROOT / ARCHIVE_DIR / "superseded" / "MANIFEST.json"
     if superseded_manifest.exists():
         found.append(superseded_manifest)
@@ -55,6 +56,11 @@ def _describe(relative: Path, manifests: dict[Path, dict[str, Any]]) -> dict[str
         return {"title": "Manifest of the runs beside it",
                 "description": "one line per run, by cache key: the run, its experiment, wall time, machine, "
                                "threads, load average, commit (or the commit it was replayed at), versions"}
+    if relative.parent.parent.name == "replays":
+        line = manifests.get(ARCHIVE_DIR, {}).get(relative.stem, {})
+        return {"title": f"Replay reference of {line.get('run', relative.stem)} on {relative.parent.name}",
+                "description": "the first steps of an archived run computed on this CPU from a clean checkout "
+                               "(__commit__, __steps__): what the run's bits are checked against on such a CPU"}
     line = manifests.get(relative.parent, {}).get(relative.stem, {})
     made = line.get("commit") or (f"replayed at {line['replayed_at']}" if "replayed_at" in line else "no commit")
     where = "superseded run (the same config computed before runs were pinned to one BLAS thread)" \
