@@ -151,16 +151,18 @@ bench: $(INSTALLED) ## Speed benchmark against pykan 0.2.5 (prints a table)
 OTHER_VENV  ?= .venv-libraries
 PYKAN_LATEST ?= pykan==0.2.8
 JAXKAN_SPEC ?= jaxkan==0.3.7
+INKAN_SPEC  ?= inkan==0.5.2
+FLASHKAN_SPEC ?= flashkan==0.2.0
 
 $(OTHER_VENV)/.installed:
 	@test -x $(OTHER_VENV)/bin/python || $(PYTHON) -m venv $(OTHER_VENV)
 	$(OTHER_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(OTHER_VENV)/bin/python -m pip install --quiet "$(TORCH_SPEC)"
 	$(OTHER_VENV)/bin/python -m pip install --quiet "$(PYKAN_LATEST)" "$(JAXKAN_SPEC)" "jax[cpu]" \
-	    scikit-learn pandas pyyaml sympy matplotlib tqdm
+	    "$(INKAN_SPEC)" "$(FLASHKAN_SPEC)" scikit-learn pandas pyyaml sympy matplotlib tqdm
 	@touch $@
 
-bench-libraries: $(INSTALLED) $(OTHER_VENV)/.installed ## kanpaper against pykan 0.2.5, the latest pykan and jaxKAN on the paper's workloads
+bench-libraries: $(INSTALLED) $(OTHER_VENV)/.installed ## kanpaper against pykan 0.2.5, the latest pykan, jaxKAN, inKAN and FlashKAN on the paper's workloads
 	$(BIN)/python benchmarks/bench_libraries.py --compare --other-python $(OTHER_VENV)/bin/python
 
 refresh-notebooks: $(INSTALLED) ## Re-execute notebooks in place at SCALE (stored outputs readers see), then tidy them

@@ -1,23 +1,29 @@
 """kanpaper against the KAN libraries a user would pick instead, on the paper's workloads, float64, CPU.
 
-``make bench-libraries`` runs it: kanpaper and pykan 0.2.5 from the project's venv, the latest pykan and jaxKAN
-(``jax_enable_x64``, its float32 parameters cast to float64) from a second venv (``.venv-libraries``; pykan 0.2.5 and the latest pykan cannot share one),
-each library in its own process, one after another; then one table. Workloads:
+``make bench-libraries`` runs it: kanpaper and pykan 0.2.5 from the project's venv, the latest pykan, jaxKAN
+(``jax_enable_x64``, its float32 parameters cast to float64) and the packaged B-spline KANs that appeared since,
+inKAN and FlashKAN (cubic splines on a fixed uniform grid only, cast to float64), from a second venv
+(``.venv-libraries``; pykan 0.2.5 and the latest pykan cannot share one), each library in its own process, one after
+another; then one table. Workloads:
 
 - Adam step, N = 200: [1,10,10,1] G = 10, [1,10,10,10,1] G = 40, [1,10,10,1] G = 1000 (Figures 1-2's KANs);
 - forward + backward and one L-BFGS step at N = 40,000, [3,10,10,1] G = 50 (the GRF overfitting study):
   pykan's settings (history 10, strong Wolfe, 20 iterations) for the PyTorch libraries, 20 iterations of optax's
   L-BFGS (memory 10, zoom line search) in one jitted loop for jaxKAN; again after a grid update to the data, as
   the GRF runs train (kanpaper's basis on uniform knots has a closed form; pykan's recursion costs the same on
-  any knots, so its L-BFGS step is not repeated);
-- one Deep Ritz step, N = 2,000, [1,10,1] G = 40, u' by automatic differentiation (Figure 5), Adam;
+  any knots, so its L-BFGS step is not repeated; inKAN and FlashKAN have no grid update: "n/a"); their L-BFGS is
+  PyTorch's with pykan's settings;
+- one Deep Ritz step, N = 2,000, [1,10,1] G = 40, u' by automatic differentiation (Figure 5), Adam (inKAN in its
+  eager mode, ``compile_basis=False``, which it documents for second derivatives; FlashKAN's basis is always
+  ``torch.compile``d, which does not differentiate twice: the row says what a user meets);
 - kanpaper only: a ten-repeat ensemble of W256 D10 MLPs (Figure 1's widest), Adam step, N = 200, in GFLOP/s against
   this machine's float64 matrix-product peak (a 2,048 x 2,048 product).
 
 Every timing is the fastest of several blocks of steps after a warm-up (jaxKAN: after compilation), except the
 L-BFGS step: one step (pykan's takes minutes), after compilation for jaxKAN. pykan runs
 lean (``save_act`` and the symbolic branch off, as its ``fit`` does with no regularisation); kanpaper with its
-fused kernels and fused Adam, as it trains. Usage: ``python bench_libraries.py --library NAME`` prints JSON lines;
+fused kernels and fused Adam, as it trains; inKAN and FlashKAN as they ship (their bases ``torch.compile``d,
+timed after compilation). Usage: ``python bench_libraries.py --library NAME`` prints JSON lines;
 ``python bench_libraries.py --compare --other-python PATH`` runs them all and prints the table.
 """
 
@@ -53,10 +59,19 @@ def best_of(step, calls: int, rounds: int = 5, warmup: int = 2) -> float:
 
 # ---- PyTorch libraries: kanpaper, pykan
 
-def torch_kan(library: str, widths, grid):
+UNIFORM_ONLY = ("inkan", "flashkan")       # cubic B-splines on a fixed uniform grid over [-1, 1]
+
+
+def torch_kan(library: str, widths, grid, second_derivatives: bool = False):
     if library == "kanpaper":
         from kanpaper import KAN
         return KAN(widths, grid_size=grid)
+    if library == "inkan":
+        from inkan import KANNetwork
+        return KANNetwork(list(widths), grid_size=grid, compile_basis=not second_derivatives).double()
+    if library == "flashkan":
+        from flashkan import KANNetwork
+        return KANNetwork(list(widths), grid_size=grid).double()
     from kan import KAN
     model = KAN(width=list(widths), grid=grid, k=3, auto_save=False, seed=1)
     model.save_act, model.symbolic_enabled = False, False
@@ -93,6 +108,9 @@ def torch_library(library: str, quick: bool) -> list[dict]:
     if library == "kanpaper":
         from kanpaper.training.lbfgs import pykan_lbfgs
         opt = pykan_lbfgs(model.parameters())
+    elif library in UNIFORM_ONLY:
+        opt = torch.optim.LBFGS(model.parameters(), lr=1, max_iter=20, history_size=10,
+                                line_search_fn="strong_wolfe", tolerance_grad=1e-32, tolerance_change=1e-32)
     else:
         from kan.LBFGS import LBFGS
         opt = LBFGS(model.parameters(), lr=1, history_size=10, line_search_fn="strong_wolfe",
@@ -108,15 +126,18 @@ def torch_library(library: str, quick: bool) -> list[dict]:
     rows.append({"workload": f"L-BFGS step (20 iterations), {widths} G={grid}, N = {n:,}",
                  "seconds": best_of(lambda: opt.step(closure), 1, rounds=1, warmup=0)})
     # the GRF runs update their grids to the data (pykan's fit), after which knots are no longer uniform
-    model.update_grid(x)
-    rows.append({"workload": f"forward + backward, {widths} G={grid}, N = {n:,}, knots adapted to the data",
-                 "seconds": best_of(closure, 1, rounds=2, warmup=1)})
+    adapted = f"forward + backward, {widths} G={grid}, N = {n:,}, knots adapted to the data"
+    if library in UNIFORM_ONLY:
+        rows.append({"workload": adapted, "seconds": None, "unsupported": True})
+    else:
+        model.update_grid(x)
+        rows.append({"workload": adapted, "seconds": best_of(closure, 1, rounds=2, warmup=1)})
     if library == "kanpaper":   # pykan evaluates every basis by the same recursion: its step does not change
         rows.append({"workload": f"L-BFGS step (20 iterations), {widths} G={grid}, N = {n:,}, knots adapted "
                                  "to the data", "seconds": best_of(lambda: opt.step(closure), 1, rounds=1, warmup=0)})
 
     (widths, grid), n = RITZ_MODEL, RITZ_POINTS
-    model = torch_kan(library, widths, grid)
+    model = torch_kan(library, widths, grid, second_derivatives=True)
     x = torch.linspace(-1, 1, n)[:, None].requires_grad_(True)
     f = RITZ_K ** 2 * math.pi ** 2 * torch.sin(RITZ_K * math.pi * x.detach())
     ends = torch.tensor([[-1.0], [1.0]])
@@ -125,8 +146,11 @@ def torch_library(library: str, quick: bool) -> list[dict]:
         u = model(x)
         (du,) = torch.autograd.grad(u.sum(), x, create_graph=True)
         return (0.5 * du ** 2 - f * u).mean() + (model(ends) ** 2).sum()
-    rows.append({"workload": f"Deep Ritz Adam step (u' by autodiff), {widths} G={grid}, N = {n:,}",
-                 "seconds": best_of(torch_adam(library, model, ritz), 3 if quick else 20)})
+    workload = f"Deep Ritz Adam step (u' by autodiff), {widths} G={grid}, N = {n:,}"
+    try:
+        rows.append({"workload": workload, "seconds": best_of(torch_adam(library, model, ritz), 3 if quick else 20)})
+    except RuntimeError as error:      # FlashKAN: a compiled basis is not differentiated twice
+        rows.append({"workload": workload, "seconds": None, "note": f"failed: {str(error).splitlines()[0][:100]}"})
 
     if library == "kanpaper":
         rows.extend(mlp_throughput(quick, threads) for threads in sorted({1, torch.get_num_threads()}))
@@ -275,7 +299,7 @@ def run_library(library: str, quick: bool) -> None:
         version, rows = f"jaxKAN {md.version('jaxkan')} (jax {md.version('jax')})", jax_library(quick)
     else:
         import importlib.metadata as md
-        name = "kanpaper" if library == "kanpaper" else "pykan"
+        name = library if library in ("kanpaper", *UNIFORM_ONLY) else "pykan"
         version, rows = f"{name} {md.version(name)}", torch_library(library, quick)
     for row in rows:
         print(json.dumps({**row, "library": version}), flush=True)
@@ -285,8 +309,10 @@ def compare(other_python: str | None, quick: bool) -> None:
     import torch
     runs = [(sys.executable, "kanpaper"), (sys.executable, "pykan")]
     if other_python:
-        runs += [(other_python, "pykan"), (other_python, "jaxkan")]
+        runs += [(other_python, "pykan"), (other_python, "jaxkan"), (other_python, "inkan"),
+                 (other_python, "flashkan")]
     results: dict[str, dict[str, float]] = {}
+    unsupported: set[tuple[str, str]] = set()
     notes = []
     for python, library in runs:
         out = subprocess.run([python, __file__, "--library", library] + (["--quick"] if quick else []),
@@ -297,6 +323,8 @@ def compare(other_python: str | None, quick: bool) -> None:
         for line in out.stdout.splitlines():
             row = json.loads(line)
             results.setdefault(row["library"], {})[row["workload"]] = row["seconds"]
+            if row.get("unsupported"):
+                unsupported.add((row["library"], row["workload"]))
             if "note" in row:
                 notes.append(f"{row['library']}, {row['workload']}: {row['note']}")
     libraries = list(results)
@@ -311,7 +339,8 @@ def compare(other_python: str | None, quick: bool) -> None:
         for library in libraries:
             seconds = results[library].get(workload)
             if seconds is None:
-                cells.append("failed" if workload in results[library] else "")
+                cells.append("n/a" if (library, workload) in unsupported
+                             else "failed" if workload in results[library] else "")
             elif library == libraries[0] or ours is None:
                 cells.append(f"{1e3 * seconds:.3g}")
             else:
@@ -323,9 +352,10 @@ def compare(other_python: str | None, quick: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--library", choices=["kanpaper", "pykan", "jaxkan"])
+    parser.add_argument("--library", choices=["kanpaper", "pykan", "jaxkan", "inkan", "flashkan"])
     parser.add_argument("--compare", action="store_true", help="run every library and print one table")
-    parser.add_argument("--other-python", default=None, help="interpreter with the latest pykan and jaxkan")
+    parser.add_argument("--other-python", default=None,
+                        help="interpreter with the latest pykan, jaxkan, inkan and flashkan")
     parser.add_argument("--quick", action="store_true", help="fewer steps (a smoke check of the script)")
     args = parser.parse_args()
     if args.compare or not args.library:
