@@ -31,13 +31,13 @@ import torch
 from .base.provenance import commit
 from .base.settings import THREADS_PER_RUN
 from .experiments.spec import total_steps
-from .notebook import ARCHIVE, paper_archive, runs_of
+from .notebook import ARCHIVE, notebook_runs, paper_archive, runs_of
 from .runs.cache import config_key
 from .runs.costs import cpu_model
 from .runs.replay import UNTIMED, Replay, replay
 
 __all__ = ["ArchivedRun", "archived_runs", "numerics", "REFERENCES", "to_verify", "prefix_steps", "Verification",
-           "verify", "record_reference", "update_manifest", "main"]
+           "verify", "record_reference", "update_manifest", "coverage", "main"]
 
 REFERENCES = ARCHIVE / "replays"
 
@@ -182,6 +182,20 @@ def update_manifest(path: Path, key: str, entry: dict[str, Any] | None) -> None:
         path.write_text(json.dumps(dict(sorted(manifest.items())), indent=1) + "\n")
 
 
+def coverage() -> list[dict[str, Any]]:
+    """Per notebook, its paper-budget runs and how many the archive holds: ``notebook``, ``runs``,
+    ``archived``, ``hours`` (their wall time, the last part where a run resumed), ``machines``."""
+    manifest = json.loads((ARCHIVE / "MANIFEST.json").read_text())
+    rows = []
+    for notebook, calls in notebook_runs("paper").items():
+        keys = list(dict.fromkeys(config_key(config) for _, configs in calls for config in configs))
+        held = [manifest[key] for key in keys if key in manifest]
+        rows.append({"notebook": notebook, "runs": len(keys), "archived": len(held),
+                     "hours": sum(line["wall_seconds"] for line in held) / 3600,
+                     "machines": sorted({line["machine"].rsplit(", ", 1)[0] for line in held})})
+    return rows
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0].strip("`: "))
     parser.add_argument("--all", action="store_true", help="every archived run (default: the cheapest per "
@@ -190,10 +204,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--record", action="store_true",
                         help="note in the manifest, for each run that records no commit and replays identically, "
                              "the commit and steps of the replay")
+    parser.add_argument("--coverage", action="store_true",
+                        help="print, per notebook, how many of its paper-budget runs the archive holds, and stop")
     parser.add_argument("--reference", action="store_true",
                         help="write this CPU's replay reference of each chosen run made on another CPU (from a "
                              "clean checkout), then verify against it")
     args = parser.parse_args(argv)
+    if args.coverage:
+        print(f"{'notebook':<26} {'archived':>9} {'wall hours':>10}  made on")
+        for row in coverage():
+            print(f"{row['notebook']:<26} {row['archived']:>4} / {row['runs']:<3} {row['hours']:>10.1f}  "
+                  f"{', '.join(row['machines']) or '-'}")
+        return 0
     here = commit()
     torch.set_num_threads(THREADS_PER_RUN)
     failed = 0
