@@ -3,7 +3,7 @@ computed outputs goes stale when a result changes, and this makes that a test fa
 
 A number counts as printed when an output of the same notebook shows the same value, at its precision or at
 another (within 5%: 3.4e-3 in prose, 3.38e-03 printed). Formulas (``$...$``), arXiv identifiers and section or
-theorem numbers are not findings and are skipped, except a number written in a formula as ``$a\cdot10^{b}$``,
+theorem numbers are not findings and are skipped, except a number written in a formula as ``$a\\cdot10^{b}$``,
 which is a finding typeset. Settings quoted in prose (a threshold, a budget) must be printed
 too, for instance by the verdict that uses them.
 """
