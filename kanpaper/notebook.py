@@ -106,7 +106,8 @@ def notebook_runs(scale: str | None = None) -> dict[str, list[tuple[Callable, li
                                      (waves.run_waves, list(paper.grid_extension_configs(scale).values()))],
         "07_grf_fig3_fig4": grf_runs,
         "08_grf_overfitting": [(grf.run_grf, list(paper.overfitting_configs(scale).values()))],
-        "09_poisson_fig5": [(poisson.run_poisson, list(paper.figure_5_configs("ritz", scale).values()))],
+        "09_poisson_fig5": [(poisson.run_poisson, list(paper.figure_5_configs("ritz", scale).values())),
+                            (poisson.run_poisson, list(paper.figure_5_seed_configs(scale).values()))],
         "10_kan_vs_mlp_parameters": [(efficiency.run_efficiency, list(paper.efficiency_configs(scale).values()))],
         "11_guidance": grf_runs,
     }

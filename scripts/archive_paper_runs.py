@@ -1,6 +1,6 @@
 """Run the paper's budgets (``SCALE=paper``) into the committed results archive, one configuration at a time.
 
-Usage: python scripts/archive_paper_runs.py poisson [--models kan mlp] [--ks 32 16]
+Usage: python scripts/archive_paper_runs.py poisson [--models kan mlp] [--ks 32 16] [--seeds]
        python scripts/archive_paper_runs.py grf --fields 3,0.125 3,0.25 --models kan2 kan3 kan4 [--replace-unrecorded]
        python scripts/archive_paper_runs.py waves --amplitudes equal --runs 0 1   (Figures 1-2: runs 0-2 the MLPs,
                                                                                  3-6 the KANs, in figure order)
@@ -40,6 +40,10 @@ from kanpaper.notebook import paper_archive
 from kanpaper.training import checkpoint as checkpoints
 
 def configs(args) -> list[tuple[str, dict, callable]]:
+    if args.experiment == "poisson" and args.seeds:
+        seeded = paper.figure_5_seed_configs("paper")
+        return [(f"{describe(c)} k={k} seed={seed}", c, poisson.run_poisson) for (k, seed), c in seeded.items()
+                if k in (args.ks or [k])]
     if args.experiment == "poisson":
         ks = args.ks or paper.budget("poisson", "paper")["ks"]
         models = args.models or ["kan", "mlp"]
@@ -75,6 +79,9 @@ def main() -> None:
     parser.add_argument("--models", nargs="*", default=None,
                         help="GRF models (default: all five), or Poisson models kan / mlp (default: both)")
     parser.add_argument("--ks", nargs="*", type=int, default=None, help="Poisson frequencies (default: all)")
+    parser.add_argument("--seeds", action="store_true",
+                        help="Poisson: the KAN from the four further seeds (paper.FIGURE_5_SEEDS), not the runs of "
+                             "Figure 5")
     parser.add_argument("--amplitudes", nargs="*", choices=("equal", "increasing"), default=None,
                         help="waves: Figure 1 (equal) and/or Figure 2 (increasing); default both")
     parser.add_argument("--runs", nargs="*", type=int, default=None,

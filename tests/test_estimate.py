@@ -21,7 +21,8 @@ def test_the_runs_to_compute_first_are_each_notebooks_runs_once_less_the_cached(
     cache.store(first, {"x": [1.0]})
     assert missing_runs("smoke", cache) == todo[1:]
     only_09 = missing_runs("smoke", cache, notebooks=["09_poisson_fig5"])
-    assert [c for _, c in only_09] == list(paper.figure_5_configs("ritz", "smoke").values())
+    assert [c for _, c in only_09] == (list(paper.figure_5_configs("ritz", "smoke").values())
+                                       + list(paper.figure_5_seed_configs("smoke").values()))
 
 
 def test_make_estimate_prints_a_row_per_notebook(tmp_path, monkeypatch, capsys):

@@ -55,7 +55,7 @@ def test_make_figures_computes_the_listed_runs_first_and_checks_the_list(tmp_pat
     notebook, cache = ROOT / "notebooks" / "09_poisson_fig5.ipynb", tmp_path / "cache"
     args = ["--scale", "smoke", "--cache-dir", str(cache), str(notebook)]
     assert run_notebooks.main(["--runs-only", *args]) == 0
-    listed = list(paper.figure_5_configs("ritz", "smoke").values())
+    listed = list(paper.figure_5_configs("ritz", "smoke").values()) + list(paper.figure_5_seed_configs("smoke").values())
     assert all(ResultsCache(cache).load(c) is not None for c in listed)
     assert run_notebooks.main(["--check-runs", *args]) == 0
     assert "holds exactly the runs listed for 1 notebooks at smoke" in capsys.readouterr().out

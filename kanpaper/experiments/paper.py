@@ -10,6 +10,8 @@ functions of :mod:`~kanpaper.experiments.waves`, :mod:`~kanpaper.experiments.grf
 
 from __future__ import annotations
 
+import dataclasses
+
 from typing import Any
 
 from ..base.checks import check_choice
@@ -20,7 +22,8 @@ __all__ = ["BUDGETS", "budget", "WAVES_LR", "FIGURE_1_MLPS", "FIGURE_1_KANS", "w
            "waves_config", "overview_configs", "figure_1_configs", "waves_sweep_configs",
            "GRID_EXTENSION_ARCHS", "GRID_EXTENSION_VARIANTS", "grid_extension_configs", "GRF_GRIDS",
            "GRF_MODELS", "grf_model", "grf_config", "figure_3_configs", "OVERFITTING_DIM", "overfitting_configs",
-           "FIGURE_5_GRIDS", "FIGURE_5_KAN", "FIGURE_5_MLP", "figure_5_configs", "EFFICIENCY_TARGET",
+           "FIGURE_5_GRIDS", "FIGURE_5_KAN", "FIGURE_5_MLP", "figure_5_configs", "FIGURE_5_SEEDS",
+           "figure_5_seed_configs", "EFFICIENCY_TARGET",
            "EFFICIENCY_KAN", "EFFICIENCY_MLP_ACTIVATIONS", "efficiency_configs"]
 
 # experiment -> scale -> budget. ``paper`` is the authors' (their scripts and result files).
@@ -232,6 +235,17 @@ def figure_5_configs(loss: str = "ritz", scale: str | None = None) -> dict[tuple
     common = dict(n_points=cfg["n_points"], grids=FIGURE_5_GRIDS, steps_per_grid=cfg["steps_per_grid"], loss=loss)
     return {(name, k): dict(common, model=spec.as_dict(), k=k)
             for k in cfg["ks"] for name, spec in (("kan", FIGURE_5_KAN), ("mlp", FIGURE_5_MLP))}
+
+
+FIGURE_5_SEEDS = (2, 3, 4, 5)       # the KAN again from four more initialisations (the authors': seed 1)
+
+
+def figure_5_seed_configs(scale: str | None = None) -> dict[tuple, dict[str, Any]]:
+    """``{(k, seed): config}``: Figure 5's KAN at every k from each of :data:`FIGURE_5_SEEDS`: with the seed-1 run
+    of :func:`figure_5_configs`, the spread of our own finals that an ours/theirs ratio is held against."""
+    base = figure_5_configs("ritz", scale)
+    return {(k, seed): dict(base["kan", k], model=dataclasses.replace(FIGURE_5_KAN, seed=seed).as_dict())
+            for k in budget("poisson", scale)["ks"] for seed in FIGURE_5_SEEDS}
 
 
 # ---- The abstract's consequence of Theorem 3.3: KANs against MLPs at equal parameter counts (not a figure of the
