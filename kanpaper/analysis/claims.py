@@ -22,7 +22,7 @@ __all__ = ["final", "learning_spread", "rank_order", "common_spread", "mean_firs
            "learns_all",
            "learns_closer_together", "kan_trains_below_mlp", "LEARNED_RMSE", "kan_overfits", "mlp_generalises",
            "extensions_raise_test_error", "extension_spikes", "more_data_cures_overfitting",
-           "ignored_high_frequency_mse", "captures_high_frequency", "misses_high_frequency",
+           "ignored_high_frequency_mse", "captures_high_frequency", "misses_high_frequency", "within_seed_spread",
            "error_rate_in_parameters", "more_accurate_with_fewer_parameters", "deeper_fits_closer",
            "error_rises_with_depth", "mlp_gains_with_dimension",
            "wider_fits_closer"]
@@ -311,6 +311,19 @@ def misses_high_frequency(h1_mse, k: int, share: float = 0.5, name: str = "MLP")
 
 # ---- The abstract's consequence of Theorem 3.3: accuracy per parameter. ``params`` ``(n,)`` parameter counts,
 # ``errors`` ``(n,)`` the matching test errors (NaN: a diverged run, left out)
+
+def within_seed_spread(finals, theirs: float, name: str = "") -> Verdict:
+    """The authors' final value lies within the range of ours from several initialisations (``finals``: one per
+    seed), so that ours/theirs is within what the initialisation alone moves. A yardstick, printed beside each
+    ratio, not a claim of the paper."""
+    finals = np.asarray(finals, dtype=np.float64)
+    if finals.ndim != 1 or len(finals) < 2 or not np.isfinite(finals).all():
+        raise ValueError(f"finals must be two or more finite values, one per seed, got {finals}")
+    low, high = float(finals.min()), float(finals.max())
+    return Verdict(f"{name}the authors' final is within our seeds' range", bool(low <= theirs <= high),
+                   f"ours {low:.2e}-{high:.2e} over {len(finals)} seeds (spread {high / low:.2g}x), "
+                   f"theirs {theirs:.2e}", "lowest <= theirs <= highest")
+
 
 def _pairs(params, errors) -> tuple[np.ndarray, np.ndarray]:
     params, errors = np.asarray(params, dtype=np.float64), np.asarray(errors, dtype=np.float64)

@@ -51,12 +51,13 @@ def runs_read() -> dict[str, list[str]]:
 
 
 def commit() -> str:
-    """The checkout's commit, with "-dirty" when tracked files other than the archive's own data differ from it
-    ("unknown" outside git)."""
+    """The checkout's commit, with "-dirty" when tracked files other than the outputs of runs and notebooks (the
+    archive's data, the figures) differ from it ("unknown" outside git)."""
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
-                                ":(exclude)results/paper"], cwd=ROOT, capture_output=True, text=True, check=True)
+                                ":(exclude)results/paper", ":(exclude)figures"], cwd=ROOT, capture_output=True,
+                               text=True, check=True)
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")

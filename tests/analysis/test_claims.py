@@ -426,3 +426,13 @@ def test_the_tanh_mlp_claim_holds_on_our_archived_paper_budget_mlps_and_fails_wh
             verdict.require()
         else:
             assert not verdict, verdict
+
+
+def test_the_seed_spread_yardstick_holds_inside_our_range_and_fails_outside_it():
+    """On the authors' Figure 5 KAN: their final H1 MSE at k = 8 lies between two values a factor 3 either side,
+    and not within a range that stops short of it (as a run stopped early would)."""
+    theirs = reference.poisson("kan", 8, "h1").final("MSE")
+    assert claims.within_seed_spread([theirs / 3, theirs * 3, theirs], theirs, "k = 8, H1: ")
+    assert not claims.within_seed_spread([theirs * 2, theirs * 5], theirs)
+    with pytest.raises(ValueError, match="two or more finite"):
+        claims.within_seed_spread([theirs], theirs)
