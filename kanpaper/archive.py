@@ -34,7 +34,7 @@ from .experiments.spec import total_steps
 from .notebook import ARCHIVE, notebook_runs, paper_archive, runs_of
 from .runs.cache import config_key
 from .runs.costs import cpu_model
-from .runs.replay import UNTIMED, Replay, replay
+from .runs.replay import UNTIMED, Replay, recompute, replay
 
 __all__ = ["ArchivedRun", "archived_runs", "numerics", "REFERENCES", "to_verify", "prefix_steps", "Verification",
            "verify", "record_reference", "update_manifest", "coverage", "main"]
@@ -155,15 +155,9 @@ def record_reference(archived: ArchivedRun) -> Path:
     if here.endswith("-dirty") or here == "unknown":
         raise RuntimeError(f"a replay reference is recorded from a clean checkout (this one is {here}): "
                            "commit or stash the code first")
-    from .runs.replay import prefix
     steps = prefix_steps(archived.config)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(THREADS_PER_RUN)
-    try:
-        arrays = archived.run(prefix(archived.config, steps), progress=False)
-    finally:
-        torch.set_num_threads(threads)
-    arrays = {name: np.asarray(value) for name, value in arrays.items() if name not in UNTIMED}
+    arrays = {name: value for name, value in recompute(archived.run, archived.config, steps)[0].items()
+              if name not in UNTIMED}
     archived.reference.parent.mkdir(parents=True, exist_ok=True)
     np.savez(archived.reference, __steps__=np.asarray(steps), __commit__=np.asarray(here), **arrays)
     return archived.reference

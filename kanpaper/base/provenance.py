@@ -8,7 +8,7 @@ version and the commit. A notebook runs in a process of its own, so "the runs re
 notebook up to that cell: a superset of what one figure draws, never less.
 
 ``make figures`` therefore leaves ``figures/PROVENANCE.json`` describing every figure it wrote, and
-``tests/test_provenance.py`` fails on a committed figure without an entry or whose bytes no longer match it.
+``tests/base/test_provenance.py`` fails on a committed figure without an entry or whose bytes no longer match it.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ import torch
 from ..base.settings import THREADS_PER_RUN
 from ..experiments.spec import total_steps
 
-__all__ = ["prefix", "Replay", "replay", "UNTIMED"]
+__all__ = ["prefix", "recompute", "Replay", "replay", "UNTIMED"]
 
 UNTIMED = ("seconds",)       # arrays of a run that are wall times, not numbers it computes
 
@@ -85,6 +85,21 @@ def _differences(new: np.ndarray, old: np.ndarray) -> tuple[float, int | None]:
     return worst, int(np.argmax(~same.reshape(len(same), -1).all(axis=1)))
 
 
+def recompute(run: Callable[..., Mapping[str, Any]], config: Mapping[str, Any],
+              steps: int | None = None) -> tuple[dict[str, np.ndarray], float]:
+    """``run(config)``'s arrays (of its first ``steps`` steps: :func:`prefix`; ``None``: the whole run), computed
+    on :data:`~kanpaper.base.settings.THREADS_PER_RUN` torch threads as every run is, and the seconds it took."""
+    config_now = config if steps is None else prefix(config, steps)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(THREADS_PER_RUN)
+    start = time.perf_counter()
+    try:
+        arrays = {name: np.asarray(value) for name, value in run(config_now, progress=False).items()}
+    finally:
+        torch.set_num_threads(threads)
+    return arrays, time.perf_counter() - start
+
+
 def replay(run: Callable[..., Mapping[str, Any]], config: Mapping[str, Any], stored: Mapping[str, np.ndarray],
            steps: int | None = None, stored_is_prefix: bool = False) -> Replay:
     """Recompute ``run(config)``'s first ``steps`` steps (``None``: the whole run) and compare with ``stored``.
@@ -94,15 +109,7 @@ def replay(run: Callable[..., Mapping[str, Any]], config: Mapping[str, Any], sto
     and are not compared. A whole run, or a prefix compared with a stored prefix of as many steps
     (``stored_is_prefix``: a replay reference), compares every stored array except :data:`UNTIMED`. It computes
     on :data:`~kanpaper.base.settings.THREADS_PER_RUN` torch threads, as every run is computed."""
-    config_now = config if steps is None else prefix(config, steps)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(THREADS_PER_RUN)
-    start = time.perf_counter()
-    try:
-        new = {name: np.asarray(value) for name, value in run(config_now, progress=False).items()}
-    finally:
-        torch.set_num_threads(threads)
-    seconds = time.perf_counter() - start
+    new, seconds = recompute(run, config, steps)
     compared, worst, first = [], 0.0, {}
     for name, old in stored.items():
         if name.startswith("__") or name in UNTIMED or name not in new:
@@ -121,4 +128,5 @@ def replay(run: Callable[..., Mapping[str, Any]], config: Mapping[str, Any], sto
             first[name] = index
     if not compared:
         raise ValueError("nothing to compare: the recomputed run has none of the stored run's trajectories")
-    return Replay(total_steps(config_now), tuple(compared), not first, worst, first, seconds)
+    return Replay(total_steps(config if steps is None else prefix(config, steps)), tuple(compared), not first, worst,
+                  first, seconds)

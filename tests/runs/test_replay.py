@@ -4,22 +4,9 @@ import copy
 
 import numpy as np
 import pytest
-import torch
 
-from kanpaper.base.settings import THREADS_PER_RUN
 from kanpaper.experiments import grf, paper, waves
-from kanpaper.runs.replay import prefix, replay
-
-
-def computed(run, config):
-    """``run(config)``'s arrays on the thread count a replay computes on (as every run is computed): on two
-    threads a CPU may sum in another order."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(THREADS_PER_RUN)
-    try:
-        return {name: np.asarray(value) for name, value in run(config, progress=False).items()}
-    finally:
-        torch.set_num_threads(threads)
+from kanpaper.runs.replay import prefix, recompute, replay
 
 
 def grf_kan():
@@ -30,7 +17,7 @@ def grf_kan():
 
 def test_a_prefix_is_the_whole_runs_first_steps_and_one_changed_ulp_is_found():
     config = grf_kan()
-    whole = computed(grf.run_grf, config)
+    whole = recompute(grf.run_grf, config)[0]   # on one thread, as a replay computes
     same = replay(grf.run_grf, config, whole, steps=4)
     assert same.identical and same.compared == ("train", "test") and same.steps == 4 and same.max_abs_diff == 0
     nudged = copy.deepcopy(whole)
@@ -42,7 +29,7 @@ def test_a_prefix_is_the_whole_runs_first_steps_and_one_changed_ulp_is_found():
 
 def test_a_whole_replay_compares_every_array_but_wall_time():
     config = paper.figure_1_configs("equal", "smoke")[3]
-    stored = computed(waves.run_waves, config)
+    stored = recompute(waves.run_waves, config)[0]
     stored["seconds"] = np.asarray(12.5)                 # a wall time: not compared
     again = replay(waves.run_waves, config, stored)
     assert again.identical and set(again.compared) == set(stored) - {"seconds"}
