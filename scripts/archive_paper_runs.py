@@ -2,6 +2,8 @@
 
 Usage: python scripts/archive_paper_runs.py poisson [--models kan mlp] [--ks 32 16] [--seeds]
        python scripts/archive_paper_runs.py grf --fields 3,0.125 3,0.25 --models kan2 kan3 kan4 [--replace-unrecorded]
+       python scripts/archive_paper_runs.py grf --seeds [--fields 3,0.125] [--models kan3]   (the KANs from
+                                                                                 paper.GRF_SEEDS)
        python scripts/archive_paper_runs.py waves --amplitudes equal --runs 0 1   (Figures 1-2: runs 0-2 the MLPs,
                                                                                  3-6 the KANs, in figure order)
 
@@ -57,6 +59,10 @@ def configs(args) -> list[tuple[str, dict, callable]]:
                 found.append((f"{describe(figure[i])} {amplitudes} amplitudes", figure[i], waves.run_waves))
         return found
     fields = [tuple(float(v) for v in f.split(",")) for f in args.fields]
+    if args.seeds:
+        return [(f"{describe(c)} d={d} sigma={s} seed={seed}", c, grf.run_grf)
+                for (d, s, name, seed), c in paper.figure_3_seed_configs("paper").items()
+                if (d, s) in (fields or [(d, s)]) and name in (args.models or [name])]
     return [(f"{describe(c)} d={int(d)} sigma={s}", c, grf.run_grf)
             for (d, s, name), c in paper.figure_3_configs("paper").items()
             if (d, s) in fields and name in (args.models or paper.GRF_MODELS)]
@@ -80,8 +86,8 @@ def main() -> None:
                         help="GRF models (default: all five), or Poisson models kan / mlp (default: both)")
     parser.add_argument("--ks", nargs="*", type=int, default=None, help="Poisson frequencies (default: all)")
     parser.add_argument("--seeds", action="store_true",
-                        help="Poisson: the KAN from the four further seeds (paper.FIGURE_5_SEEDS), not the runs of "
-                             "Figure 5")
+                        help="the KAN(s) from the four further seeds (paper.FIGURE_5_SEEDS, paper.GRF_SEEDS on "
+                             "paper.GRF_SEED_FIELDS), not the runs of Figure 5 or 3")
     parser.add_argument("--amplitudes", nargs="*", choices=("equal", "increasing"), default=None,
                         help="waves: Figure 1 (equal) and/or Figure 2 (increasing); default both")
     parser.add_argument("--runs", nargs="*", type=int, default=None,

@@ -21,7 +21,8 @@ from .spec import ModelSpec, layer_widths
 __all__ = ["BUDGETS", "budget", "WAVES_LR", "FIGURE_1_MLPS", "FIGURE_1_KANS", "waves_kan", "waves_mlp",
            "waves_config", "overview_configs", "figure_1_configs", "waves_sweep_configs",
            "GRID_EXTENSION_ARCHS", "GRID_EXTENSION_VARIANTS", "grid_extension_configs", "GRF_GRIDS",
-           "GRF_MODELS", "grf_model", "grf_config", "figure_3_configs", "OVERFITTING_DIM", "overfitting_configs",
+           "GRF_MODELS", "grf_model", "grf_config", "figure_3_configs", "GRF_SEEDS", "GRF_SEED_FIELDS",
+           "figure_3_seed_configs", "OVERFITTING_DIM", "overfitting_configs",
            "FIGURE_5_GRIDS", "FIGURE_5_KAN", "FIGURE_5_MLP", "figure_5_configs", "FIGURE_5_SEEDS",
            "figure_5_seed_configs", "EFFICIENCY_TARGET",
            "EFFICIENCY_KAN", "EFFICIENCY_MLP_ACTIVATIONS", "efficiency_configs"]
@@ -202,6 +203,26 @@ def figure_3_configs(scale: str | None = None) -> dict[tuple, dict[str, Any]]:
                                      cfg["mlp_steps_per_grid" if name.startswith("mlp") else "steps_per_grid"],
                                      **_as_the_authors_ran(name))
             for d, s in (tuple(f) for f in cfg["fields"]) for name in GRF_MODELS}
+
+
+GRF_SEEDS = (2, 3, 4, 5)            # the KANs again from four more initialisations (the authors': pykan's seed 1)
+GRF_SEED_FIELDS = ((3, 0.125), (2, 1.0))   # a rough and a smooth field: the default scale's two
+
+
+def figure_3_seed_configs(scale: str | None = None) -> dict[tuple, dict[str, Any]]:
+    """``{(d, sigma, model, seed): config}``: the three KANs of Figure 3 on :data:`GRF_SEED_FIELDS` from each of
+    :data:`GRF_SEEDS` (the field itself unchanged): with the seed-1 runs of :func:`figure_3_configs`, the spread
+    of our own runs that an ours/theirs ratio is held against."""
+    cfg = budget("grf", scale)
+    configs = {}
+    for d, s in GRF_SEED_FIELDS:
+        for name in GRF_MODELS:
+            if name.startswith("kan"):
+                base = grf_config(name, d, s, cfg["n_points"], cfg["steps_per_grid"], **_as_the_authors_ran(name))
+                for seed in GRF_SEEDS:
+                    model = dataclasses.replace(ModelSpec.from_dict(base["model"]), seed=seed)
+                    configs[d, s, name, seed] = dict(base, model=model.as_dict())
+    return configs
 
 
 OVERFITTING_DIM = 3      # the authors' overfitting study: d = 3, 4,000 against 40,000 training points
