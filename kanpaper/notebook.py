@@ -24,7 +24,7 @@ from .analysis.figures import use_style
 from .base.provenance import note_scale
 from .base.settings import resolve_scale
 from .base.version import __version__
-from .experiments import efficiency, grf, paper, poisson, waves
+from .experiments import efficiency, first_extension, grf, paper, poisson, waves
 from .experiments.paper import budget
 from .runs.cache import ResultsCache, config_key
 
@@ -104,7 +104,9 @@ def notebook_runs(scale: str | None = None) -> dict[str, list[tuple[Callable, li
         "05_waves_fig1_fig2": [(waves.run_waves, paper.figure_1_configs(a, scale)) for a in ("equal", "increasing")],
         "06_waves_hyperparameters": [(waves.run_waves, kan_sweep), (waves.run_waves, mlp_sweep),
                                      (waves.run_waves, list(paper.grid_extension_configs(scale).values()))],
-        "07_grf_fig3_fig4": grf_runs,
+        "07_grf_fig3_fig4": grf_runs + [
+            (grf.run_grf, list(paper.figure_3_seed_configs(scale).values())),
+            (first_extension.run_first_extension, list(paper.first_extension_configs(scale).values()))],
         "08_grf_overfitting": [(grf.run_grf, list(paper.overfitting_configs(scale).values()))],
         "09_poisson_fig5": [(poisson.run_poisson, list(paper.figure_5_configs("ritz", scale).values())),
                             (poisson.run_poisson, list(paper.figure_5_seed_configs(scale).values()))],

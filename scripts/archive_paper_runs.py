@@ -4,6 +4,8 @@ Usage: python scripts/archive_paper_runs.py poisson [--models kan mlp] [--ks 32 
        python scripts/archive_paper_runs.py grf --fields 3,0.125 3,0.25 --models kan2 kan3 kan4 [--replace-unrecorded]
        python scripts/archive_paper_runs.py grf --seeds [--fields 3,0.125] [--models kan3]   (the KANs from
                                                                                  paper.GRF_SEEDS)
+       python scripts/archive_paper_runs.py first-extension [--fields 3,0.5] [--models kan2]   (the probes of
+                                                                                 notebook 07, Section 9)
        python scripts/archive_paper_runs.py waves --amplitudes equal --runs 0 1   (Figures 1-2: runs 0-2 the MLPs,
                                                                                  3-6 the KANs, in figure order)
 
@@ -31,7 +33,7 @@ import numpy as np
 import torch
 
 from kanpaper import __version__
-from kanpaper.experiments import grf, paper, poisson, waves
+from kanpaper.experiments import first_extension, grf, paper, poisson, waves
 from kanpaper.runs.cache import config_key
 from kanpaper.runs.costs import machine
 from kanpaper.base.settings import THREADS_PER_RUN
@@ -59,6 +61,10 @@ def configs(args) -> list[tuple[str, dict, callable]]:
                 found.append((f"{describe(figure[i])} {amplitudes} amplitudes", figure[i], waves.run_waves))
         return found
     fields = [tuple(float(v) for v in f.split(",")) for f in args.fields]
+    if args.experiment == "first-extension":
+        return [(f"{describe(c)} d={d} sigma={s} first-extension probe", c, first_extension.run_first_extension)
+                for (d, s, name), c in paper.first_extension_configs("paper").items()
+                if (d, s) in (fields or [(d, s)]) and name in (args.models or [name])]
     if args.seeds:
         return [(f"{describe(c)} d={d} sigma={s} seed={seed}", c, grf.run_grf)
                 for (d, s, name, seed), c in paper.figure_3_seed_configs("paper").items()
@@ -80,7 +86,7 @@ def supersede(path: Path, manifest_path: Path, key: str, entry: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("experiment", choices=("poisson", "grf", "waves"))
+    parser.add_argument("experiment", choices=("poisson", "grf", "waves", "first-extension"))
     parser.add_argument("--fields", nargs="*", default=[], help="GRF fields as d,sigma")
     parser.add_argument("--models", nargs="*", default=None,
                         help="GRF models (default: all five), or Poisson models kan / mlp (default: both)")

@@ -21,7 +21,7 @@ __all__ = ["final", "learning_spread", "rank_order", "common_spread", "mean_firs
            "not_ahead", "extension_learns_more", "fractions_fall_with_frequency", "highest_fraction_at_most",
            "learns_all",
            "learns_closer_together", "kan_trains_below_mlp", "LEARNED_RMSE", "kan_overfits", "mlp_generalises",
-           "extensions_raise_test_error", "extension_spikes", "more_data_cures_overfitting",
+           "extensions_raise_test_error", "extension_spikes", "extension_jumps", "same_extension_spikes", "more_data_cures_overfitting",
            "ignored_high_frequency_mse", "captures_high_frequency", "misses_high_frequency", "within_seed_spread",
            "error_rate_in_parameters", "more_accurate_with_fewer_parameters", "deeper_fits_closer",
            "error_rises_with_depth", "mlp_gains_with_dimension",
@@ -264,6 +264,40 @@ def extension_spikes(train, steps_per_grid: int, factor: float = 1.2, name: str 
     return Verdict(f"{name}: training error jumps at a grid extension", bool(jumps[worst] >= factor),
                    f"largest jump {jumps[worst]:.3g}x (from {train[starts[worst] - 1]:.2e} to "
                    f"{train[starts[worst]]:.2e}) at step {starts[worst]}", f"a jump >= {factor:g}x")
+
+
+def extension_jumps(train, steps_per_grid: int) -> np.ndarray:
+    """``(n_extensions,)`` the training RMSE after the first step on each extended grid over its value after the
+    last step on the coarser grid (steps ``s``, ``2s``, ... with ``s = steps_per_grid``)."""
+    train = np.asarray(train, dtype=np.float64)
+    if not 1 <= steps_per_grid < len(train):
+        raise ValueError(f"steps_per_grid must be in 1..{len(train) - 1} (the curve has {len(train)} steps), "
+                         f"got {steps_per_grid}")
+    starts = np.arange(steps_per_grid, len(train), steps_per_grid)
+    return train[starts] / train[starts - 1]
+
+
+def same_extension_spikes(ours, theirs, steps_per_grid: int, factor: float = 1.2, share: float = 0.9,
+                          extensions=None, name: str = "KANs") -> Verdict:
+    """Run for run and extension for extension, ours and theirs agree on whether the training error jumps (by at
+    least ``factor``) in at least ``share`` of the extension events. ``ours``/``theirs``: paired lists of
+    per-step training curves; ``extensions``: which extensions count (1 the first; default all). A model
+    without spikes, or one paired with another run's curve, agrees only where neither jumps."""
+    if len(ours) != len(theirs) or not ours:
+        raise ValueError(f"need paired, non-empty lists of curves, got {len(ours)} and {len(theirs)}")
+    pairs = [(extension_jumps(a, steps_per_grid) >= factor, extension_jumps(b, steps_per_grid) >= factor)
+             for a, b in zip(ours, theirs)]
+    count = min(min(len(a), len(b)) for a, b in pairs)
+    chosen = np.asarray(list(extensions) if extensions is not None else range(1, count + 1)) - 1
+    if chosen.size == 0 or chosen.min() < 0 or chosen.max() >= count:
+        raise ValueError(f"extensions must lie in 1..{count}, got {extensions}")
+    agree = sum(int(np.sum(a[chosen] == b[chosen])) for a, b in pairs)
+    events = len(pairs) * chosen.size
+    ours_jump = sum(int(a[chosen].sum()) for a, _ in pairs)
+    theirs_jump = sum(int(b[chosen].sum()) for _, b in pairs)
+    return Verdict(f"{name}: ours and theirs jump at the same grid extensions", agree >= share * events,
+                   f"agree on {agree} of {events} events ({agree / events:.0%}); jumps: ours {ours_jump}, "
+                   f"theirs {theirs_jump}", f"agree on >= {share:.0%} (a jump: >= {factor:g}x)")
 
 
 def more_data_cures_overfitting(small_train, small_test, large_train, large_test, factor: float = 10.0,

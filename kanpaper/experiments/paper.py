@@ -22,7 +22,7 @@ __all__ = ["BUDGETS", "budget", "WAVES_LR", "FIGURE_1_MLPS", "FIGURE_1_KANS", "w
            "waves_config", "overview_configs", "figure_1_configs", "waves_sweep_configs",
            "GRID_EXTENSION_ARCHS", "GRID_EXTENSION_VARIANTS", "grid_extension_configs", "GRF_GRIDS",
            "GRF_MODELS", "grf_model", "grf_config", "figure_3_configs", "GRF_SEEDS", "GRF_SEED_FIELDS",
-           "figure_3_seed_configs", "OVERFITTING_DIM", "overfitting_configs",
+           "figure_3_seed_configs", "first_extension_configs", "OVERFITTING_DIM", "overfitting_configs",
            "FIGURE_5_GRIDS", "FIGURE_5_KAN", "FIGURE_5_MLP", "figure_5_configs", "FIGURE_5_SEEDS",
            "figure_5_seed_configs", "EFFICIENCY_TARGET",
            "EFFICIENCY_KAN", "EFFICIENCY_MLP_ACTIVATIONS", "efficiency_configs"]
@@ -223,6 +223,13 @@ def figure_3_seed_configs(scale: str | None = None) -> dict[tuple, dict[str, Any
                     model = dataclasses.replace(ModelSpec.from_dict(base["model"]), seed=seed)
                     configs[d, s, name, seed] = dict(base, model=model.as_dict())
     return configs
+
+
+def first_extension_configs(scale: str | None = None) -> dict[tuple, dict[str, Any]]:
+    """``{(d, sigma, model): config}``: the first-extension probe
+    (:func:`~kanpaper.experiments.first_extension.run_first_extension`) of every Figure 3 KAN of the scale."""
+    return {key: dict(config, probe="first_extension") for key, config in figure_3_configs(scale).items()
+            if key[2].startswith("kan")}
 
 
 OVERFITTING_DIM = 3      # the authors' overfitting study: d = 3, 4,000 against 40,000 training points
