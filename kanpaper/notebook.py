@@ -14,6 +14,7 @@ asked for).
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from .experiments import efficiency, first_extension, grf, paper, poisson, waves
 from .experiments.paper import budget
 from .runs.cache import ResultsCache, config_key
 
-__all__ = ["Session", "setup", "ARCHIVE", "paper_archive", "superseded_archive", "notebook_runs", "runs_of"]
+__all__ = ["Session", "setup", "ARCHIVE", "paper_archive", "pykan_first_extension", "superseded_archive", "notebook_runs", "runs_of"]
 
 FIGURES_ENV, CACHE_ENV = "KANPAPER_FIGURES", "KANPAPER_CACHE"
 DEFAULT_FIGURES, DEFAULT_CACHE = "../build/figures/{scale}", "../.cache/results"     # relative to notebooks/
@@ -39,6 +40,14 @@ def paper_archive() -> ResultsCache:
     """The committed results archive of paper-scale runs (``results/paper/``, filled by
     ``scripts/archive_paper_runs.py``): a notebook at any scale reads the paper's budgets from it."""
     return ResultsCache(ARCHIVE)
+
+
+def pykan_first_extension() -> dict | None:
+    """pykan 0.2.8 itself at the first grid extension of Figure 3's KANs (``results/pykan/first_extension.json``,
+    written by ``scripts/pykan_first_extension.py``: ``{"about": versions and machine, "runs": {label: ...}}``),
+    or None where it was not run."""
+    path = ARCHIVE.parent / "pykan" / "first_extension.json"
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def superseded_archive() -> ResultsCache:
@@ -105,8 +114,10 @@ def notebook_runs(scale: str | None = None) -> dict[str, list[tuple[Callable, li
         "06_waves_hyperparameters": [(waves.run_waves, kan_sweep), (waves.run_waves, mlp_sweep),
                                      (waves.run_waves, list(paper.grid_extension_configs(scale).values()))],
         "07_grf_fig3_fig4": grf_runs + [
-            (grf.run_grf, list(paper.figure_3_seed_configs(scale).values())),
-            (first_extension.run_first_extension, list(paper.first_extension_configs(scale).values()))],
+            (first_extension.run_first_extension, list(paper.first_extension_configs(scale).values())),
+            # our seed spread at the paper's budget (below it the runs are too short to be a yardstick)
+            (grf.run_grf, list(paper.figure_3_seed_configs(scale).values()) if resolve_scale(scale) == "paper"
+             else [])],
         "08_grf_overfitting": [(grf.run_grf, list(paper.overfitting_configs(scale).values()))],
         "09_poisson_fig5": [(poisson.run_poisson, list(paper.figure_5_configs("ritz", scale).values())),
                             (poisson.run_poisson, list(paper.figure_5_seed_configs(scale).values()))],

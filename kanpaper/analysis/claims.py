@@ -21,7 +21,7 @@ __all__ = ["final", "learning_spread", "rank_order", "common_spread", "mean_firs
            "not_ahead", "extension_learns_more", "fractions_fall_with_frequency", "highest_fraction_at_most",
            "learns_all",
            "learns_closer_together", "kan_trains_below_mlp", "LEARNED_RMSE", "kan_overfits", "mlp_generalises",
-           "extensions_raise_test_error", "extension_spikes", "extension_jumps", "same_extension_spikes", "more_data_cures_overfitting",
+           "extensions_raise_test_error", "extension_spikes", "extension_jumps", "same_extension_spikes", "pivot_fault_explains_first_jumps", "more_data_cures_overfitting",
            "ignored_high_frequency_mse", "captures_high_frequency", "misses_high_frequency", "within_seed_spread",
            "error_rate_in_parameters", "more_accurate_with_fewer_parameters", "deeper_fits_closer",
            "error_rises_with_depth", "mlp_gains_with_dimension",
@@ -298,6 +298,33 @@ def same_extension_spikes(ours, theirs, steps_per_grid: int, factor: float = 1.2
     return Verdict(f"{name}: ours and theirs jump at the same grid extensions", agree >= share * events,
                    f"agree on {agree} of {events} events ({agree / events:.0%}); jumps: ours {ours_jump}, "
                    f"theirs {theirs_jump}", f"agree on >= {share:.0%} (a jump: >= {factor:g}x)")
+
+
+def pivot_fault_explains_first_jumps(probes, factor: float = 2.0, name: str = "KANs") -> Verdict:
+    """The training error jumps at the first grid extension exactly where the extension's least squares meets an
+    empty first basis function and is solved with held pivots: never after the exact extension, always after the
+    held-pivot one where some input's first basis function is empty, and nowhere else.
+
+    ``probes``: results of :func:`~kanpaper.experiments.first_extension.run_first_extension` (a jump: the
+    training RMSE after the step that follows the extension at least ``factor`` times the one before it)."""
+    if not probes:
+        raise ValueError("need at least one probe")
+    exact, held, struck = [], [], []
+    for probe in probes:
+        before = float(np.asarray(probe["train"])[-1])
+        exact.append(float(probe["next_exact"][0]) / before)
+        held.append(float(probe["next_fixed_pivots"][0]) / before)
+        struck.append(bool((np.asarray(probe["first_empty"]) == 0).any()))
+    exact, held, struck = np.array(exact), np.array(held), np.array(struck)
+    holds = bool((exact < factor).all() and (held[struck] >= factor).all() and (held[~struck] < factor).all())
+    jumped_struck = int((held[struck] >= factor).sum())
+    return Verdict(f"{name}: the first-extension jump is the held-pivot fault's", holds,
+                   f"exact extension: largest ratio {exact.max():.3g}; held pivots: {jumped_struck} of "
+                   f"{int(struck.sum())} runs with an empty first basis function jump"
+                   + (f" (smallest {held[struck].min():.3g}x)" if struck.any() else "")
+                   + f", {int((held[~struck] >= factor).sum())} of {int((~struck).sum())} others",
+                   f"exact < {factor:g}x everywhere; held >= {factor:g}x exactly where a first basis function "
+                   "is empty")
 
 
 def more_data_cures_overfitting(small_train, small_test, large_train, large_test, factor: float = 10.0,
