@@ -42,7 +42,7 @@ STAMPS      := $(patsubst $(NB_DIR)/%.ipynb,$(RUN_DIR)/%.ok,$(NOTEBOOKS))
 export JUPYTER_PREFER_ENV_PATH := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help venv lock figures verify-archive estimate test browser-test lab bench bench-libraries refresh-notebooks clean
+.PHONY: help venv lock figures verify-archive estimate test browser-test lab bench bench-libraries pykan-first-extension refresh-notebooks clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -164,6 +164,12 @@ $(OTHER_VENV)/.installed:
 
 bench-libraries: $(INSTALLED) $(OTHER_VENV)/.installed ## kanpaper against pykan 0.2.5, the latest pykan, jaxKAN, inKAN and FlashKAN on the paper's workloads
 	$(BIN)/python benchmarks/bench_libraries.py --compare --other-python $(OTHER_VENV)/bin/python
+
+# pykan 0.2.8 itself at the first grid extension of Figure 3's KANs, on the fields where the authors' training error
+# jumps at step 101 (notebook 07, Section 8); each run is kept in the output as it finishes
+PYKAN_FIELDS ?= 3,0.5 4,0.5 2,0.5 3,1.0 4,1.0 2,0.125
+pykan-first-extension: $(INSTALLED) $(OTHER_VENV)/.installed ## pykan 0.2.8 itself at the first grid extension (results/pykan/first_extension.json; minutes a run)
+	OMP_NUM_THREADS=1 $(OTHER_VENV)/bin/python scripts/pykan_first_extension.py --fields $(PYKAN_FIELDS)
 
 refresh-notebooks: $(INSTALLED) ## Re-execute notebooks in place at SCALE (stored outputs readers see), then tidy them
 	for nb in $(NOTEBOOKS); do \

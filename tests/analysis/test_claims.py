@@ -465,3 +465,32 @@ def test_same_extension_spikes_fails_without_spikes_or_with_another_runs_curve(a
         claims.same_extension_spikes(ours, theirs, 100, extensions=[5])
     with pytest.raises(ValueError, match="paired"):
         claims.same_extension_spikes(ours[:2], theirs, 100)
+
+
+@pytest.fixture(scope="module")
+def archived_probes():
+    """The first-extension probes of all 36 Figure 3 KANs at the paper's budget (results/paper/)."""
+    from kanpaper.notebook import paper_archive
+    from kanpaper.experiments.paper import first_extension_configs
+
+    return {key: paper_archive().load(config) for key, config in first_extension_configs("paper").items()}
+
+
+def test_the_pivot_fault_explains_the_first_extension_jumps(archived_probes):
+    missing = sorted(key for key, probe in archived_probes.items() if probe is None)
+    assert not missing, f"probes not archived: {missing}"
+    claims.pivot_fault_explains_first_jumps(list(archived_probes.values())).require()
+
+
+def test_the_pivot_fault_claim_fails_swapped_and_on_undertrained_kans(archived_probes):
+    from kanpaper.experiments.first_extension import run_first_extension
+    from kanpaper.experiments.paper import first_extension_configs
+
+    probes = [probe for probe in archived_probes.values() if probe is not None]
+    swapped = [dict(p, next_exact=p["next_fixed_pivots"], next_fixed_pivots=p["next_exact"]) for p in probes]
+    assert not claims.pivot_fault_explains_first_jumps(swapped)
+    # two steps per grid on 400 points: the grids have not settled, and the exact extension itself jumps
+    smoke = [run_first_extension(config, progress=False) for config in first_extension_configs("smoke").values()]
+    assert not claims.pivot_fault_explains_first_jumps(smoke)
+    with pytest.raises(ValueError, match="at least one probe"):
+        claims.pivot_fault_explains_first_jumps([])

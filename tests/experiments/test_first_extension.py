@@ -89,3 +89,24 @@ def test_the_probe_refuses_what_it_cannot_probe():
     mlp = dict(paper.figure_3_configs("smoke")[3, 0.125, "mlp_tanh"], probe="first_extension")
     with pytest.raises(ValueError, match="trains a KAN"):
         run_first_extension(mlp, progress=False)
+
+
+def test_pykans_refine_is_the_exact_extension_or_the_held_pivot_one():
+    """pykan 0.2.8 itself (``scripts/pykan_first_extension.py``, its recorded results): where no refit sample leaves a
+    basis function of the new grid empty, its refine is our exact extension; where one is empty, the fault struck
+    and its refine is our held-pivot extension, far worse than the exact one."""
+    from kanpaper.notebook import pykan_first_extension
+
+    recorded = pykan_first_extension()
+    assert recorded is not None, "results/pykan/first_extension.json is missing: make pykan-first-extension"
+    assert recorded["about"]["pykan"] == "0.2.8"
+    struck = 0
+    for label, run in recorded["runs"].items():
+        if sum(map(sum, run["empty"])) == 0:
+            assert run["train_after_pykan"] == pytest.approx(run["train_after_exact"], rel=1e-6), label
+        else:
+            struck += 1
+            assert run["train_after_pykan"] == pytest.approx(run["train_after_fixed_pivots"], rel=1e-6), label
+            assert run["train_after_pykan"] >= 2 * run["train_after_exact"], label
+            assert run["logged_train_101"] >= 2 * run["logged_train_100"], label       # the jump the files show
+    assert struck and struck < len(recorded["runs"]), "need runs with and without empty basis functions"

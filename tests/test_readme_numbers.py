@@ -1,0 +1,65 @@
+"""Every number the README's gallery and notebook table state about a result is one the notebook behind the row
+prints (in its stored outputs): a changed result cannot leave a stale README line behind.
+
+The rules are those of ``tests/test_prose_numbers.py``: decimals within 5% of a printed value, integers exactly,
+settings (frequencies, grid sizes and schedules, point counts, counts of the configurations run) skipped. Checked
+is the column that describes the result ("what matches, what differs"; "what it shows"), not the paper item or the
+measured runtimes, which the README's runtime section accounts for.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from test_prose_numbers import (DECIMAL, INTEGER, NOT_FINDINGS, NOTEBOOKS, SETTINGS, printed, printed_integers,
+                                same, values)
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+BY_NUMBER = {path.stem[:2]: path for path in NOTEBOOKS}
+README_SETTINGS = [re.compile(p) for p in (r"<img[^>]*>", r"\d+\s*(->|→)\s*\d+", r"(amplitudes|amplitude)\s+[\d.]+\s*i",
+                                           r"the\s+(authors'\s+)?\d+\s+(KANs|MLPs|fields|configurations)", r"Adam\s+[\d.e-]+")]
+
+
+def rows(section: str, notebook_pattern: str, column: int) -> list[tuple[str, str]]:
+    """``(notebook number, cell text)`` for every table row of the README section naming a notebook."""
+    body = README.split(f"\n## {section}\n")[1].split("\n## ")[0]
+    found = []
+    for line in body.splitlines():
+        cells = line.split("|")
+        match = re.search(notebook_pattern, line)
+        if line.startswith("|") and match and len(cells) > column:
+            found.append((match.group(1), cells[column]))
+    return found
+
+
+TABLE_ROWS = rows("Gallery", r"figures/(\d\d)_", 3) + rows("Notebooks", r"`(\d\d)_\w+\.ipynb`", 3)
+
+
+def unprinted(text: str, notebook: dict) -> list[str]:
+    for pattern in NOT_FINDINGS + README_SETTINGS:
+        text = pattern.sub(" ", text)
+    shown = printed(notebook)
+    missing = [str(v) for v in values(text) if not any(same(v, w) for w in shown)]
+    for pattern in SETTINGS + [DECIMAL]:
+        text = pattern.sub(" ", text)
+    integers = printed_integers(notebook)
+    return missing + [s for s in INTEGER.findall(text) if int(s.replace(",", "")) not in integers]
+
+
+def test_the_tables_are_found():
+    numbers = sorted({number for number, _ in TABLE_ROWS})
+    assert len(TABLE_ROWS) >= 24 and len(numbers) == 12, numbers
+
+
+@pytest.mark.parametrize("number,text", TABLE_ROWS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(TABLE_ROWS)])
+def test_every_number_in_a_readme_row_is_printed_by_its_notebook(number, text):
+    missing = unprinted(text, json.loads(BY_NUMBER[number].read_text()))
+    assert not missing, f"README row of notebook {number}: numbers none of its outputs print: {missing}\n{text}"
+
+
+def test_a_stale_readme_number_is_found():
+    notebook = {"cells": [{"cell_type": "code", "source": [], "outputs": [{"text": "50 Hz at 23600; ratio 0.96\n"}]}]}
+    assert unprinted("50 Hz at iteration 23,600, rank order 0.96, grids 5 -> 40", notebook) == []
+    assert unprinted("50 Hz at iteration 23,700, rank order 0.91", notebook) == ["0.91", "23,700"]
