@@ -30,7 +30,8 @@ def prefix(config: Mapping[str, Any], steps: int) -> dict[str, Any]:
     """``config`` cut to its first ``steps`` training steps, computing those steps exactly as the whole run does.
 
     Runs with ``steps`` (Adam runs, the efficiency MLPs) keep their recording interval, so ``steps`` must be a
-    multiple of it; runs trained in grid stages keep only the first stage, with ``steps`` of its steps."""
+    multiple of it; runs trained in grid stages keep only the first stage, with ``steps`` of its steps (a first-extension probe also
+    the next grid size, which it extends to after them)."""
     whole = total_steps(config)
     if not 1 <= steps <= whole:
         raise ValueError(f"a prefix needs 1 to {whole} steps (the run's), got {steps}")
@@ -39,7 +40,8 @@ def prefix(config: Mapping[str, Any], steps: int) -> dict[str, Any]:
         if steps > short["steps_per_grid"]:
             raise ValueError(f"a prefix stays within the first grid stage: at most {short['steps_per_grid']} "
                              f"steps, got {steps}")
-        short["grids"] = list(short["grids"])[:1]
+        # the first stage; a probe of the first grid extension keeps the grid it extends to
+        short["grids"] = list(short["grids"])[:2 if short.get("probe") == "first_extension" else 1]
         short["steps_per_grid"] = steps
     else:
         every = short.get("record_every")

@@ -39,6 +39,16 @@ def test_a_whole_replay_compares_every_array_but_wall_time():
     assert short.identical and short.compared and short.steps == 20
 
 
+def test_a_first_extension_probe_replays_its_first_steps():
+    from kanpaper.experiments.first_extension import run_first_extension
+
+    config = dict(grf_kan(), probe="first_extension")
+    assert prefix(config, 4)["grids"] == config["grids"][:2]      # it extends to the second grid after them
+    whole = recompute(run_first_extension, config)[0]
+    same = replay(run_first_extension, config, whole, steps=4)
+    assert same.identical and same.compared == ("train",)
+
+
 def test_bad_prefixes_say_what_is_allowed():
     with pytest.raises(ValueError, match="1 to 30 steps"):
         prefix(grf_kan(), 0)
