@@ -1,8 +1,9 @@
 """The data the repository ships, as one Frictionless data package: ``datapackage.json`` at the top.
 
-Two kinds of file: the authors' per-step result files (``kanpaper/analysis/reference_data/``, converted, their
-terms in its ``DATA.md``) and the runs of the committed archive (``results/paper/``, computed here, its card in
-``results/paper/README.md``). Every file is one resource with its size, its SHA-256 and what it is.
+Three kinds of file: the authors' per-step result files (``kanpaper/analysis/reference_data/``, converted, their
+terms in its ``DATA.md``), the runs of the committed archive (``results/paper/``, computed here, its card in
+``results/paper/README.md``) and pykan's own results at the first grid extension (``results/pykan/``). Every file
+is one resource with its size, its SHA-256 and what it is.
 ``python -m kanpaper.datapackage`` writes the package; ``make test`` checks that it lists every data file and
 that every hash holds, so an archive that gains or changes a run without the package saying so fails.
 """
@@ -23,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_FILE = ROOT / "datapackage.json"
 REFERENCE_DIR = Path("kanpaper/analysis/reference_data")
 ARCHIVE_DIR = Path("results/paper")
+PYKAN_DIR = Path("results/pykan")
 AUTHORS_REPOSITORY = "https://github.com/RoyWangyx/spectral_bias-KAN"
 
 
@@ -30,7 +32,7 @@ def data_files() -> list[Path]:
     """Every shipped data file, relative to the repository root, sorted."""
     found = [*(ROOT / REFERENCE_DIR).glob("*.json.gz"), *(ROOT / ARCHIVE_DIR).glob("*.npz"),
              ROOT / ARCHIVE_DIR / "MANIFEST.json", *(ROOT / ARCHIVE_DIR / "superseded").glob("*.npz"),
-             *(ROOT / ARCHIVE_DIR / "replays").glob("*/*.npz")]
+             *(ROOT / ARCHIVE_DIR / "replays").glob("*/*.npz"), *(ROOT / PYKAN_DIR).glob("*.json")]
     superseded_manifest = ROOT / ARCHIVE_DIR / "superseded" / "MANIFEST.json"
     if superseded_manifest.exists():
         found.append(superseded_manifest)
@@ -52,6 +54,11 @@ def _describe(relative: Path, manifests: dict[Path, dict[str, Any]]) -> dict[str
                 "sources": [{"title": "RoyWangyx/spectral_bias-KAN", "path": AUTHORS_REPOSITORY}],
                 "licenses": [{"name": "no-licence", "title": "The authors' repository carries no licence: "
                                                             "see DATA.md"}]}
+    if relative.parent == PYKAN_DIR:
+        return {"title": "pykan 0.2.8 itself at the first grid extension of Figure 3's KANs",
+                "description": "written by scripts/pykan_first_extension.py: the versions and machine (about), and "
+                               "per run the empty basis functions at the refine, the training RMSE before and after "
+                               "it three ways (pykan's, exact, held pivots) and pykan's logged steps 100 and 101"}
     if relative.name == "MANIFEST.json":
         return {"title": "Manifest of the runs beside it",
                 "description": "one line per run, by cache key: the run, its experiment, wall time, machine, "

@@ -44,6 +44,13 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
         "default": {"gd_max_step": 10 ** 10, "gd_records": 121},
         "paper": {"gd_max_step": 10 ** 10, "gd_records": 121},
     },
+    "correlated": {  # beyond the paper: one layer's sample Hessian under correlated inputs (samples per Hessian)
+        "smoke": {"n_samples": 20_000, "grid_size": 10, "dims": [2, 4], "rhos": [0.0, 0.5, 0.9, 0.99]},
+        "default": {"n_samples": 200_000, "grid_size": 10, "dims": [2, 4],
+                    "rhos": [0.0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99]},
+        "paper": {"n_samples": 1_000_000, "grid_size": 10, "dims": [2, 4],
+                  "rhos": [0.0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99]},
+    },
     "waves": {
         "smoke": {"n_points": 200, "kan_steps": 40, "mlp_steps": 100, "repeats": 2, "record_every": 10},
         "default": {"n_points": 200, "kan_steps": 3000, "mlp_steps": 6000, "repeats": 2, "record_every": 100},
