@@ -167,7 +167,8 @@ def run_grf(config: Mapping[str, Any], progress: bool = True) -> dict[str, np.nd
     spec's; the MLPs train ``len(grids) * steps_per_grid`` steps), ``steps_per_grid``; optional
     ``anchors`` (Nystrom sampler), ``seed`` (the field's), ``extension_inputs`` (KAN: ``"train"``, the default,
     or ``"test"``, as pykan's ``refine`` after ``fit`` does: the inputs the extended grids' coefficients are
-    fitted at; never the labels).
+    fitted at; never the labels), ``extension`` (KAN: ``"refit"``, pykan's and the default, or ``"insertion"``,
+    exact knot insertion on nested grids).
 
     KANs train as pykan's ``fit`` with ``refine`` between stages: L-BFGS, grids
     updated from the training inputs at steps 0, 5, ..., 45 of each stage, the
@@ -191,7 +192,8 @@ def run_grf(config: Mapping[str, Any], progress: bool = True) -> dict[str, np.nd
     is_kan = spec.kind == "kan"
     extension_inputs = check_choice("extension_inputs", config.get("extension_inputs", "train"), ("train", "test"))
     schedule = GridSchedule.pykan(x, check_first_stage(config, spec), int(config["steps_per_grid"]),
-                                  extension_samples=xt if extension_inputs == "test" else None) if is_kan else None
+                                  extension_samples=xt if extension_inputs == "test" else None,
+                                  extension=config.get("extension", "refit")) if is_kan else None
     result = train(model, regression_loss(x, y), total_steps(config), optimizer="lbfgs",
                    schedule=schedule, fresh_optimizer_every_step=not is_kan,
                    metrics_fn=lambda m: {"train": rmse(m, x, y), "test": rmse(m, xt, yt)},

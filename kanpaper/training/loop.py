@@ -24,11 +24,14 @@ import torch
 from torch import Tensor, nn
 
 from ..base import progress as progress_report
+from ..base.checks import check_choice
 from ..nn.ensemble import Ensemble
 from . import checkpoint as checkpoints
 from .lbfgs import pykan_lbfgs
 
-__all__ = ["GridSchedule", "TrainResult", "regression_loss", "rmse", "train"]
+__all__ = ["GridSchedule", "TrainResult", "regression_loss", "rmse", "train", "EXTENSIONS"]
+
+EXTENSIONS = ("refit", "insertion")       # how a grid extension carries the splines over (GridSchedule.extension)
 
 
 def regression_loss(x: Tensor, y: Tensor) -> Callable[[nn.Module], Tensor]:
@@ -58,32 +61,42 @@ class GridSchedule:
             (and before an update keyed by the same step).
         extension_samples: ``(M, n_in)`` inputs the extensions fit at, if not ``samples``: pykan's ``refine``
             uses the model's last forward input, after ``fit`` the test inputs (inputs only, never labels).
+        extension: ``"refit"`` (pykan's: coefficients on the new grid fitted to the old splines at samples) or
+            ``"insertion"`` (exact knot insertion, :meth:`KAN.refine_grid`: the function kept on the grid domain;
+            each grid size a multiple of the one before).
     """
 
     samples: Tensor
     updates: set[int] = field(default_factory=set)
     extensions: dict[int, int] = field(default_factory=dict)
     extension_samples: Tensor | None = None
+    extension: str = "refit"
 
     @classmethod
     def pykan(cls, samples: Tensor, grids: Sequence[int], steps_per_grid: int, *,
               update_grid: bool = True, grid_update_num: int = 10, stop_grid_update_step: int = 50,
-              extension_samples: Tensor | None = None) -> "GridSchedule":
+              extension_samples: Tensor | None = None, extension: str = "refit") -> "GridSchedule":
         """pykan's ``fit`` repeated for each grid size, with ``refine`` between fits.
 
         Within each stage of ``steps_per_grid`` steps, grids update at
         ``0, f, 2f, ... < stop_grid_update_step`` with
         ``f = stop_grid_update_step // grid_update_num`` (pykan: 0, 5, ..., 45);
         at each new stage the grid is extended to the next size in ``grids``
-        (``grids[0]`` is the model's initial size), fitted at ``extension_samples`` if given.
+        (``grids[0]`` is the model's initial size), fitted at ``extension_samples`` if given, or by exact knot
+        insertion (``extension="insertion"``).
         """
         grids = _check_stages(grids, steps_per_grid)
+        check_choice("grid extension", extension, EXTENSIONS)
+        if extension == "insertion" and any(b % a for a, b in zip(grids, grids[1:])):
+            raise ValueError(f"knot insertion needs each grid size a multiple of the one before, got {grids}")
         if grid_update_num < 1 or stop_grid_update_step < grid_update_num:
             raise ValueError("need 1 <= grid_update_num <= stop_grid_update_step, got "
                              f"{grid_update_num} and {stop_grid_update_step}")
         every = stop_grid_update_step // grid_update_num
         offsets = range(0, min(stop_grid_update_step, steps_per_grid), every) if update_grid else ()
-        return cls._stages(samples, grids, steps_per_grid, offsets, extension_samples)
+        schedule = cls._stages(samples, grids, steps_per_grid, offsets, extension_samples)
+        schedule.extension = extension
+        return schedule
 
     @classmethod
     def poisson(cls, samples: Tensor, grids: Sequence[int], steps_per_grid: int, *,
@@ -262,8 +275,11 @@ def train(model: nn.Module, loss_fn: Callable[[nn.Module], Tensor], steps: int, 
     for step in bar:
         if schedule is not None:
             if step in schedule.extensions:
-                model.extend_grid(schedule.extensions[step], schedule.samples if schedule.extension_samples is None
-                                  else schedule.extension_samples)
+                if schedule.extension == "insertion":
+                    model.refine_grid(schedule.extensions[step] // model.grid_size)
+                else:
+                    model.extend_grid(schedule.extensions[step], schedule.samples
+                                      if schedule.extension_samples is None else schedule.extension_samples)
                 opt = make_optimizer()
             if step in schedule.updates:
                 model.update_grid(schedule.samples)

@@ -127,6 +127,28 @@ def test_grid_schedules_of_pykan_fit_and_of_the_authors_poisson_runs():
             make(x, [5], 0)
 
 
+def test_an_extension_by_knot_insertion_keeps_the_function_where_the_refit_does_not(data):
+    """Grid extension 4 -> 8 -> 16, no grid updates: by exact knot insertion the loss right after an extension is
+    the loss the last step on the old grid ended with (every layer's inputs lie on its grid domain here), so
+    training goes on from the same function; pykan's refit at the inputs changes it."""
+    x, y = data
+    changes = {}
+    for way in ("insertion", "refit"):
+        model = KAN([2, 5, 1], grid_size=4, seed=0)
+        schedule = GridSchedule.pykan(x, [4, 8, 16], 6, update_grid=False, extension=way)
+        out = train(model, regression_loss(x, y), 18, optimizer="lbfgs", schedule=schedule, progress=False,
+                    record_fn=lambda m: {"loss": regression_loss(x, y)(m).detach()}, record_every=1)
+        # the record before step s is taken after the extension keyed by s; losses[s - 1] ended the old grid
+        changes[way] = [abs(float(out.records["loss"][s]) / out.losses[s - 1] - 1) for s in (6, 12)]
+        assert model.grid_size == 16
+    assert max(changes["insertion"]) < 1e-9, changes
+    assert min(changes["refit"]) > 1e-6, changes
+    with pytest.raises(ValueError, match="multiple of the one before"):
+        GridSchedule.pykan(x, [4, 6], 6, extension="insertion")
+    with pytest.raises(ValueError, match="unknown grid extension 'exact'"):
+        GridSchedule.pykan(x, [4, 8], 6, extension="exact")
+
+
 def test_fit_with_grid_updates_and_refine_follows_pykan_to_its_own_rounding_spread(float64_default, gen, tmp_path,
                                                                                     monkeypatch):
     """10 L-BFGS steps of pykan 0.2.5's fit (grid updates at steps 0 and 5), refine(10), 10 more: ours from the same
