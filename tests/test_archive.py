@@ -91,7 +91,8 @@ def test_some_runs_regenerate_and_every_experiment_has_one_verified():
 
 def test_coverage_counts_the_archived_runs_of_each_notebook():
     rows = {row["notebook"]: row for row in archive.coverage()}
-    assert rows["07_grf_fig3_fig4"]["archived"] == rows["07_grf_fig3_fig4"]["runs"] == 60     # 12 fields x 5 models
+    # 12 fields x 5 models, 36 first-extension probes (all archived) and 24 seed runs (as far as archived)
+    assert rows["07_grf_fig3_fig4"]["runs"] == 120 and 96 <= rows["07_grf_fig3_fig4"]["archived"] <= 120
     assert rows["09_poisson_fig5"]["runs"] == 30 and "00_overview" in rows    # 10 runs of Figure 5, 20 seed runs
     assert all(0 <= row["archived"] <= row["runs"] and row["hours"] >= 0 for row in rows.values())
     manifest = json.loads((ARCHIVE / "MANIFEST.json").read_text())

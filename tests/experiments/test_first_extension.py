@@ -94,7 +94,8 @@ def test_the_probe_refuses_what_it_cannot_probe():
 def test_pykans_refine_is_the_exact_extension_or_the_held_pivot_one():
     """pykan 0.2.8 itself (``scripts/pykan_first_extension.py``, its recorded results): where no refit sample leaves a
     basis function of the new grid empty, its refine is our exact extension; where one is empty, the fault struck
-    and its refine is our held-pivot extension, far worse than the exact one."""
+    in every recorded run: its refine is far worse than the exact one. (How far depends on the rank gelsy returned,
+    which depends on memory: the held-pivot extension is one of its outcomes, so it is not asserted equal.)"""
     from kanpaper.notebook import pykan_first_extension
 
     recorded = pykan_first_extension()
@@ -106,7 +107,6 @@ def test_pykans_refine_is_the_exact_extension_or_the_held_pivot_one():
             assert run["train_after_pykan"] == pytest.approx(run["train_after_exact"], rel=1e-6), label
         else:
             struck += 1
-            assert run["train_after_pykan"] == pytest.approx(run["train_after_fixed_pivots"], rel=1e-6), label
             assert run["train_after_pykan"] >= 2 * run["train_after_exact"], label
             assert run["logged_train_101"] >= 2 * run["logged_train_100"], label       # the jump the files show
     assert struck and struck < len(recorded["runs"]), "need runs with and without empty basis functions"
