@@ -176,7 +176,10 @@ def _running(pid: int) -> bool:
 def test_workers_end_with_their_sweep(tmp_path, stop):
     """The process running a sweep killed (SIGKILL) or interrupted (Ctrl-C): its workers stop within seconds and
     finish nothing, instead of computing on into a cache a rerun also writes to."""
-    sweep = subprocess.Popen([sys.executable, "-c", _KILLED_SWEEP, str(tmp_path)])
+    # as from a shell: SIGINT at its default, whatever this test process inherited or set (an ignored SIGINT
+    # is inherited across exec, and Python then leaves it ignored)
+    sweep = subprocess.Popen([sys.executable, "-c", _KILLED_SWEEP, str(tmp_path)],
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while len(list(tmp_path.glob("worker-*"))) < 2:
         assert time.monotonic() < deadline and sweep.poll() is None, "the workers never started"
