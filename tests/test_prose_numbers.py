@@ -35,22 +35,22 @@ def values(text: str) -> list[float]:
     return [float(s.replace("−", "-")) for s in DECIMAL.findall(text)]
 
 
-def printed(notebook: dict) -> list[float]:
+def output_text(notebook: dict) -> str:
+    """Everything the notebook's stored outputs show, as text."""
     texts = []
     for cell in notebook["cells"]:
         for output in cell.get("outputs", []):
             texts.append("".join(output.get("text", "")))
             texts += ["".join(output.get("data", {}).get(kind, "")) for kind in ("text/plain", "text/markdown")]
-    return sorted(set(values("\n".join(texts))))
+    return "\n".join(texts)
+
+
+def printed(notebook: dict) -> list[float]:
+    return sorted(set(values(output_text(notebook))))
 
 
 def printed_integers(notebook: dict) -> set[int]:
-    texts = []
-    for cell in notebook["cells"]:
-        for output in cell.get("outputs", []):
-            texts.append("".join(output.get("text", "")))
-            texts += ["".join(output.get("data", {}).get(kind, "")) for kind in ("text/plain", "text/markdown")]
-    text = "\n".join(texts)
+    text = output_text(notebook)
     return ({int(s.replace(",", "")) for s in INTEGER.findall(text)}
             | {int(v) for v in values(text) if v.is_integer()})
 
