@@ -16,6 +16,7 @@ from typing import Any
 
 from ..base.checks import check_choice
 from ..base.settings import resolve_scale
+from ..nn.bases import BASES
 from .spec import ModelSpec, layer_widths
 
 __all__ = ["BUDGETS", "budget", "WAVES_LR", "FIGURE_1_MLPS", "FIGURE_1_KANS", "waves_kan", "waves_mlp",
@@ -24,7 +25,7 @@ __all__ = ["BUDGETS", "budget", "WAVES_LR", "FIGURE_1_MLPS", "FIGURE_1_KANS", "w
            "GRF_MODELS", "grf_model", "grf_config", "figure_3_configs", "GRF_SEEDS", "GRF_SEED_FIELDS",
            "figure_3_seed_configs", "first_extension_configs", "OVERFITTING_DIM", "overfitting_configs",
            "FIGURE_5_GRIDS", "FIGURE_5_KAN", "FIGURE_5_MLP", "figure_5_configs", "FIGURE_5_SEEDS",
-           "figure_5_seed_configs", "EFFICIENCY_TARGET",
+           "figure_5_seed_configs", "EFFICIENCY_TARGET", "BASIS_WAVES_SIZE", "BASIS_WAVES_LR", "basis_waves_configs",
            "EFFICIENCY_KAN", "EFFICIENCY_MLP_ACTIVATIONS", "efficiency_configs"]
 
 # experiment -> scale -> budget. ``paper`` is the authors' (their scripts and result files).
@@ -303,3 +304,19 @@ def efficiency_configs(scale: str | None = None) -> dict[tuple, dict[str, Any]]:
             model = ModelSpec.mlp(layer_widths(2, width, 3), activation)
             configs[activation, width] = dict(common, model=model.as_dict(), steps=cfg["mlp_steps"])
     return configs
+
+
+# ---- beyond the paper (notebook 13): the waves of Figures 1-2 learned by one layer of each basis of
+# :mod:`kanpaper.nn.bases` (run by :mod:`~kanpaper.experiments.bases_on_waves`, in the notebook itself)
+
+BASIS_WAVES_SIZE = 128     # functions per basis: a Fourier basis needs 101 for 50 Hz, local bases a few per period
+BASIS_WAVES_LR = 1e-2      # Adam's step for one linear layer (the figures' 3e-4 is also run, on the B-spline)
+
+
+def basis_waves_configs(scale: str | None = None, lr: float = BASIS_WAVES_LR) -> dict[str, dict[str, Any]]:
+    """One waves config per basis (equal amplitudes, the waves budget's KAN steps, repeats and records):
+    ``{basis name: config}``."""
+    cfg = budget("waves", scale)
+    return {name: {"basis": name, "size": BASIS_WAVES_SIZE, "steps": cfg["kan_steps"], "lr": lr,
+                   "record_every": cfg["record_every"], "repeats": cfg["repeats"], "amplitudes": "equal", "seed": 0,
+                   "n_points": cfg["n_points"]} for name in BASES}

@@ -3,89 +3,40 @@ paper leaves open).
 
 Theorem 4.1 bounds the condition number of one KAN layer's Hessian, which for independent inputs is built from the
 Gram matrix ``M_lm = E[B_l(x) B_m(x)]`` of the basis on one input. Swap the B-splines for another basis and the same
-layer, the same loss, has that basis's Gram matrix instead. :data:`BASES` holds the bases of common KAN variants,
-each a function ``(x (N,), size) -> (N, size)`` on its own input domain; :func:`gram` integrates the Gram matrix
+layer, the same loss, has that basis's Gram matrix instead. :data:`~kanpaper.nn.bases.BASES` holds the bases of common KAN
+variants, each on its own input domain; :func:`gram` integrates the Gram matrix
 over uniform inputs by Gauss-Legendre quadrature on many subintervals (exact for the B-splines and the Chebyshev
 and Fourier bases, accurate to rounding for the Gaussians).
 """
 
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 import torch
 
 from ..base.verdict import Verdict
-from ..nn import splines
+from ..nn.bases import BASES, DOMAINS, evaluate_basis
 
 __all__ = ["BASES", "DOMAINS", "gram", "condition_number", "slowest_oscillations", "flat_in_size",
-           "grows_with_size"]
-
-
-def _bspline(x: np.ndarray, size: int) -> np.ndarray:
-    """Cubic B-splines of ``size - 3`` uniform intervals on [0, 1] (pykan's basis)."""
-    knots = splines.uniform_knots(1, size - 3, 3, (0.0, 1.0))
-    return splines.dense_basis(torch.as_tensor(x, dtype=torch.float64)[:, None], knots, 3)[:, 0].numpy()
-
-
-def _gaussians(width_over_spacing: float):
-    def basis(x: np.ndarray, size: int) -> np.ndarray:
-        centres = np.linspace(0.0, 1.0, size)
-        width = width_over_spacing / (size - 1)
-        return np.exp(-(((x[:, None] - centres) / width) ** 2))
-    return basis
-
-
-def _gaussians_fixed_width(x: np.ndarray, size: int) -> np.ndarray:
-    """Width 1, centres spread over [-2, 2] (a fixed-width RBF layer's default)."""
-    return np.exp(-((x[:, None] - np.linspace(-2.0, 2.0, size)) ** 2))
-
-
-def _chebyshev(x: np.ndarray, size: int) -> np.ndarray:
-    """``T_0 ... T_{size-1}`` on [-1, 1]."""
-    return np.cos(np.arange(size) * np.arccos(np.clip(x, -1.0, 1.0))[:, None])
-
-
-def _chebyshev_after_tanh(x: np.ndarray, size: int) -> np.ndarray:
-    """``T_j(tanh(x))`` for inputs in [0, 1] (ChebyKAN-style, no input normalisation)."""
-    return _chebyshev(np.tanh(x), size)
-
-
-def _fourier(x: np.ndarray, size: int) -> np.ndarray:
-    """``1, cos(2 pi j x), sin(2 pi j x)`` on [0, 1], the first ``size``."""
-    j = (np.arange(size) + 1) // 2
-    phase = np.where(np.arange(size) % 2 == 1, 0.0, np.pi / 2)
-    return np.sin(2 * np.pi * j * x[:, None] + phase)
-
-
-BASES: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
-    "cubic B-spline": _bspline,
-    "Gaussian, width = spacing": _gaussians(1.0),
-    "Gaussian, width = 2 x spacing": _gaussians(2.0),
-    "Gaussian, fixed width 1 on [-2, 2]": _gaussians_fixed_width,
-    "Chebyshev on [-1, 1]": _chebyshev,
-    "Chebyshev after tanh, inputs in [0, 1]": _chebyshev_after_tanh,
-    "Fourier": _fourier,
-}
-DOMAINS = {"Gaussian, fixed width 1 on [-2, 2]": (-2.0, 2.0), "Chebyshev on [-1, 1]": (-1.0, 1.0)}
+           "grows_with_size", "learning_ratio", "gram_predicts_learning"]
 
 
 def gram(name: str, size: int, pieces: int = 400, order: int = 8) -> np.ndarray:
     """``(size, size)`` Gram matrix ``E[phi_l(x) phi_m(x)]`` of basis ``name`` for ``x`` uniform on its domain
     (:data:`DOMAINS`, else [0, 1]), by ``order``-point Gauss-Legendre on ``pieces`` equal subintervals."""
-    if name not in BASES:
-        raise ValueError(f"unknown basis {name!r}; allowed: {', '.join(map(repr, BASES))}")
-    if size < 4:
-        raise ValueError(f"a basis here has at least 4 functions, got {size}")
     low, high = DOMAINS.get(name, (0.0, 1.0))
     nodes, weights = np.polynomial.legendre.leggauss(order)
     edges = np.linspace(low, high, pieces + 1)
     half = np.diff(edges)[:, None] / 2
     x = ((edges[:-1, None] + edges[1:, None]) / 2 + half * nodes).ravel()
     w = (half * weights).ravel() / (high - low)
-    phi = BASES[name](x, size)
+    phi = _values(name, x, size)
     return phi.T @ (w[:, None] * phi)
+
+
+def _values(name: str, x: np.ndarray, size: int) -> np.ndarray:
+    """``(N, size)``: basis ``name`` at the points ``x (N,)`` (:func:`kanpaper.nn.bases.evaluate_basis`)."""
+    return evaluate_basis(name, torch.as_tensor(x, dtype=torch.float64), size).numpy()
 
 
 def condition_number(matrix: np.ndarray) -> float:
@@ -101,7 +52,7 @@ def slowest_oscillations(name: str, size: int, count: int = 3, points: int = 400
     points of the basis's domain: ``(count,)``. High counts: the slow directions are high frequencies."""
     values, vectors = np.linalg.eigh(gram(name, size))
     low, high = DOMAINS.get(name, (0.0, 1.0))
-    functions = BASES[name](np.linspace(low, high, points), size) @ vectors[:, :count]
+    functions = _values(name, np.linspace(low, high, points), size) @ vectors[:, :count]
     centred = functions - functions.mean(axis=0)
     signs = np.sign(centred)
     return ((signs[1:] * signs[:-1]) < 0).sum(axis=0)
@@ -124,3 +75,35 @@ def grows_with_size(sizes, conds, factor: float = 10.0, name: str = "") -> Verdi
     return Verdict(f"{name}: the condition number grows with the basis size", grown >= factor,
                    f"{conds[0]:.3g} at size {sizes[0]} to {conds[-1]:.3g} at size {sizes[-1]}",
                    f">= {factor:g}x (or singular)")
+
+
+def learning_ratio(first) -> float:
+    """``(10,)`` first iterations (inf: never) -> the last one over the first one; inf when some frequency is
+    never learned."""
+    first = np.asarray(first, dtype=np.float64)
+    return float(first.max() / first.min()) if np.isfinite(first).all() else float("inf")
+
+
+def gram_predicts_learning(firsts: dict, flat, spread: float = 100.0) -> Verdict:
+    """Training follows the Gram matrix: every basis in ``flat`` (condition number flat in the basis size) learns all
+    frequencies, the last within ``spread`` times the first one's iteration, and every other basis in ``firsts``
+    does not (some frequency never learned, or learned more than ``spread`` times later).
+
+    Args:
+        firsts: basis name -> ``(F,)`` first iteration at which each frequency is learned (inf: never).
+        flat: the names of the bases whose condition number is flat in their size.
+    """
+    flat = set(flat)
+    if not flat or flat - set(firsts) or not set(firsts) - flat:
+        raise ValueError(f"flat must name some but not all of the bases {sorted(firsts)}, got {sorted(flat)}")
+    ratios = {name: learning_ratio(first) for name, first in firsts.items()}
+    wrong = [name for name, ratio in ratios.items() if (ratio <= spread) != (name in flat)]
+
+    def said(name: str) -> str:
+        learned = int(np.isfinite(firsts[name]).sum())
+        return f"{name}: last / first {ratios[name]:.3g}" if learned == len(firsts[name]) else \
+            f"{name}: {learned} of {len(firsts[name])} learned"
+    return Verdict("the bases whose Gram matrix is flat in size learn all frequencies near-together, the others "
+                   "do not", not wrong,
+                   "; ".join(said(name) for name in firsts) + (f" (against: {', '.join(wrong)})" if wrong else ""),
+                   f"flat ({', '.join(sorted(flat))}): all learned, last / first <= {spread:g}; the others not")
