@@ -123,6 +123,9 @@ def notebook_runs(scale: str | None = None) -> dict[str, list[tuple[Callable, li
                             (poisson.run_poisson, list(paper.figure_5_seed_configs(scale).values()))],
         "10_kan_vs_mlp_parameters": [(efficiency.run_efficiency, list(paper.efficiency_configs(scale).values()))],
         "11_guidance": grf_runs,
+        "14_beyond_parameterisation_and_optimizer": [
+            (waves.run_waves, list(paper.twin_configs(scale).values())),
+            (waves.run_waves, list(paper.adam_against_lbfgs_configs(scale).values()))],
     }
 
 

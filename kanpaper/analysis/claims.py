@@ -18,7 +18,7 @@ from ..base.verdict import Verdict
 __all__ = ["final", "learning_spread", "rank_order", "common_spread", "mean_first_learned",
            "learns_low_to_high",
            "learns_strictly_low_to_high", "learns_lowest_first", "learned_by", "never_learns_highest",
-           "not_ahead", "extension_learns_more", "fractions_fall_with_frequency", "highest_fraction_at_most",
+           "not_ahead", "learns_more", "learning_span", "spreads_wider", "extension_learns_more", "fractions_fall_with_frequency", "highest_fraction_at_most",
            "learns_all",
            "learns_closer_together", "kan_trains_below_mlp", "LEARNED_RMSE", "kan_overfits", "mlp_generalises",
            "extensions_raise_test_error", "extension_spikes", "extension_jumps", "same_extension_spikes", "pivot_fault_explains_first_jumps", "more_data_cures_overfitting",
@@ -147,6 +147,28 @@ def not_ahead(slow_first, fast_first, budget: int, slow: str, fast: str) -> Verd
     return Verdict(f"{slow} is not ahead of {fast}", slow_key <= fast_key,
                    f"{slow}: {slow_key[0]} learned, mean first {-slow_key[1]:.0f}; {fast}: {fast_key[0]} learned, "
                    f"mean first {-fast_key[1]:.0f}", "fewer learned, or as many and a mean first no earlier")
+
+
+def learns_more(first, other_first, name: str, other: str, by: int = 1) -> Verdict:
+    """``name`` learns at least ``by`` more frequencies within the run than ``other`` (same budget)."""
+    count, other_count = int(np.isfinite(_first(first)).sum()), int(np.isfinite(_first(other_first)).sum())
+    return Verdict(f"{name} learns more frequencies than {other}", count >= other_count + by,
+                   f"{count} against {other_count} of {len(first)}", f"at least {by} more")
+
+
+def learning_span(first) -> float:
+    """The last learned frequency's iteration over the first one's (over the learned ones); NaN with fewer than two
+    learned."""
+    learned = _first(first)[np.isfinite(_first(first))]
+    return float(learned.max() / learned.min()) if learned.size >= 2 else float("nan")
+
+
+def spreads_wider(first, other_first, name: str, other: str, factor: float = 3.0) -> Verdict:
+    """``name`` spreads its learning over a span (:func:`learning_span`) at least ``factor`` times ``other``'s."""
+    span, other_span = learning_span(first), learning_span(other_first)
+    return Verdict(f"{name} spreads the frequencies over a wider span than {other}",
+                   bool(np.isfinite([span, other_span]).all() and span >= factor * other_span),
+                   f"last / first learned {span:.3g} against {other_span:.3g}", f">= {factor:g}x")
 
 
 def extension_learns_more(extended, start, end, name: str = "KAN") -> Verdict:

@@ -25,7 +25,8 @@ __all__ = ["BUDGETS", "budget", "WAVES_LR", "FIGURE_1_MLPS", "FIGURE_1_KANS", "w
            "GRF_MODELS", "grf_model", "grf_config", "figure_3_configs", "GRF_SEEDS", "GRF_SEED_FIELDS",
            "figure_3_seed_configs", "first_extension_configs", "OVERFITTING_DIM", "overfitting_configs",
            "FIGURE_5_GRIDS", "FIGURE_5_KAN", "FIGURE_5_MLP", "figure_5_configs", "FIGURE_5_SEEDS",
-           "figure_5_seed_configs", "EFFICIENCY_TARGET", "BASIS_WAVES_SIZE", "BASIS_WAVES_LR", "basis_waves_configs",
+           "figure_5_seed_configs", "EFFICIENCY_TARGET", "BASIS_WAVES_SIZE", "BASIS_WAVES_LR", "basis_waves_configs", "TWIN_KANS", "LBFGS_MLPS", "LBFGS_KANS",
+           "LBFGS_ITERATIONS", "twin_kan", "twin_configs", "adam_against_lbfgs_configs",
            "EFFICIENCY_KAN", "EFFICIENCY_MLP_ACTIVATIONS", "efficiency_configs"]
 
 # experiment -> scale -> budget. ``paper`` is the authors' (their scripts and result files).
@@ -320,3 +321,45 @@ def basis_waves_configs(scale: str | None = None, lr: float = BASIS_WAVES_LR) ->
     return {name: {"basis": name, "size": BASIS_WAVES_SIZE, "steps": cfg["kan_steps"], "lr": lr,
                    "record_every": cfg["record_every"], "repeats": cfg["repeats"], "amplitudes": "equal", "seed": 0,
                    "n_points": cfg["n_points"]} for name in BASES}
+
+
+# ---- beyond the paper (notebook 14): the parameterisation alone (Theorem 3.3's twins), and the optimizer
+
+TWIN_KANS = [(10, 3, 10), (10, 3, 40)]        # Figure 1's W10 D3 KANs, as Theorem 3.3's KAN: k = 1, no base term
+LBFGS_MLPS = [(256, 10), (32, 6)]             # (width, depth): Figure 1's deepest MLP and the sweep's narrowest
+LBFGS_KANS = [(10, 3, 10), (10, 4, 10)]       # (width, depth, G): Figure 1's KANs on the coarse grid
+LBFGS_ITERATIONS = 20                          # pykan's L-BFGS iterations per step (``max_iter``)
+
+
+def twin_kan(width: int, depth: int, grid_size: int) -> ModelSpec:
+    """A waves KAN with splines alone, k = 1 (pykan's initialisation otherwise): the KAN Theorem 3.3 turns into a
+    ReLU MLP."""
+    return ModelSpec.kan(layer_widths(1, width, depth), grid_size, k=1, base=None)
+
+
+def twin_configs(scale: str | None = None) -> dict[tuple[str, int], dict[str, Any]]:
+    """Each twin KAN and its MLP (``converted = "mlp"``), Adam at the figures' step for the KANs' step count, equal
+    amplitudes: ``{("KAN" or "MLP", G): config}``."""
+    cfg = budget("waves", scale)
+    configs = {}
+    for w, d, g in TWIN_KANS:
+        kan = waves_config(twin_kan(w, d, g), cfg["kan_steps"], scale=scale)
+        configs["KAN", g], configs["MLP", g] = kan, dict(kan, converted="mlp")
+    return configs
+
+
+def adam_against_lbfgs_configs(scale: str | None = None) -> dict[tuple[str, str, int | None], dict[str, Any]]:
+    """Figure 1's protocol under Adam (the figures' runs themselves) and under pykan's L-BFGS with as many loss
+    evaluations (``steps / LBFGS_ITERATIONS`` steps, each up to that many iterations; one run per repeat):
+    ``{(model label, "adam", None) or (model label, "lbfgs", member): config}``."""
+    cfg = budget("waves", scale)
+    models = ([(f"MLP W{w} D{d}", waves_mlp(w, d), cfg["mlp_steps"]) for w, d in LBFGS_MLPS]
+              + [(f"KAN W{w} D{d} G{g}", waves_kan(w, d, g), cfg["kan_steps"]) for w, d, g in LBFGS_KANS])
+    configs = {}
+    for label, model, steps in models:
+        configs[label, "adam", None] = waves_config(model, steps, scale=scale)
+        lbfgs_steps = max(steps // LBFGS_ITERATIONS, 1)
+        for member in range(cfg["repeats"]):
+            configs[label, "lbfgs", member] = waves_config(model, lbfgs_steps, scale=scale, lr=1.0, optimizer="lbfgs",
+                                                           member=member, record_every=max(lbfgs_steps // 150, 1))
+    return configs

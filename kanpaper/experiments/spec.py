@@ -47,6 +47,8 @@ class ModelSpec:
         seed: initialisation seed (pykan's ``KAN(seed=...)``; PyTorch's default initialisation for MLPs).
         pykan: KAN: the pykan release whose numerics it follows (:mod:`kanpaper.nn.kan`); left out of
             :meth:`as_dict` at the default, so that the configs (and cache keys) of 0.2.5 runs stay as they were.
+        base: KAN: the base term of every edge (``"silu"``, pykan's; ``"identity"``; ``None``: splines alone, the
+            KAN that Theorem 3.3 turns into a ReLU^k MLP); left out of :meth:`as_dict` at the default, as ``pykan``.
     """
 
     kind: str
@@ -58,6 +60,7 @@ class ModelSpec:
     activation: str = "relu"
     seed: int = 0
     pykan: str = "0.2.5"
+    base: str | None = "silu"
 
     def __post_init__(self):
         check_choice("model kind", self.kind, KINDS)
@@ -84,8 +87,9 @@ class ModelSpec:
         """The spec as plain JSON values, for a run's config."""
         values = asdict(self)
         values["widths"], values["grid_range"] = list(self.widths), list(self.grid_range)
-        if values["pykan"] == PYKAN_RELEASES[0]:
-            del values["pykan"]
+        for name, default in (("pykan", PYKAN_RELEASES[0]), ("base", "silu")):
+            if values[name] == default:
+                del values[name]
         return values
 
 
@@ -102,7 +106,7 @@ def build_model(model: ModelSpec | Mapping[str, Any], seed: int | None = None,
     seed = spec.seed if seed is None else seed
     if spec.kind == "kan":
         built = KAN(list(spec.widths), grid_size=spec.grid_size, k=spec.k, grid_range=spec.grid_range,
-                    noise_scale=spec.noise_scale, seed=seed, pykan=spec.pykan)
+                    noise_scale=spec.noise_scale, seed=seed, pykan=spec.pykan, base=spec.base)
     else:
         built = MLP(list(spec.widths), spec.activation, seed=seed)
     return built.to(device)
@@ -118,7 +122,8 @@ _ACTIVATION_LABELS = {"relu": "", "tanh": "tanh ", "silu": "SiLU "}
 
 def describe(config: Mapping[str, Any], problem: bool = False) -> str:
     """A run's label: ``"KAN W10 D3 G10"``, ``"KAN W10 D3 G5-40 (data grid)"``, ``"MLP W256 D10"`` or
-    ``"MLP tanh W256 D6"`` (W: hidden width, D: number of layers; ``grids`` and ``grid_updates`` of the config
+    ``"MLP tanh W256 D6"``; beyond the paper ``"MLP of KAN W10 D3 G40 k=1 no base"``, ``"MLP W256 D10 L-BFGS #0"``
+    (W: hidden width, D: number of layers; ``grids`` and ``grid_updates`` of the config
     give the grid stages and whether grids adapt to the data). With ``problem``, followed by the problem the run
     solves where its config names one: ``"KAN W10 D3 G10-50 d=3 σ=0.125"``, ``"MLP tanh W256 D6 k=8"``."""
     spec = _spec(config["model"])
@@ -130,6 +135,11 @@ def describe(config: Mapping[str, Any], problem: bool = False) -> str:
         grids = list(config.get("grids") or [spec.grid_size])
         label = f"KAN {shape} G{grids[0]}" + (f"-{grids[-1]}" if len(grids) > 1 else "")
         label += " (data grid)" if config.get("grid_updates") else ""
+        label += (f" k={spec.k}" if spec.k != 3 else "") + (" no base" if spec.base is None else "")
+    if config.get("converted"):
+        label = f"{config['converted'].upper()} of {label}"
+    label += " L-BFGS" if config.get("optimizer") == "lbfgs" else ""
+    label += f" #{config['member']}" if "member" in config else ""
     if not problem:
         return label
     return " ".join([label, *(f"{name}={config[key]:g}" for key, name in (("dim", "d"), ("sigma", "σ"), ("k", "k"))

@@ -21,6 +21,7 @@ from ..analysis.fourier import learned_fraction
 from ..base.checks import check_choice
 from ..base.settings import resolve_device
 from ..nn.ensemble import Ensemble
+from ..theory.conversions import kan_to_mlp
 from ..training.loop import GridSchedule, regression_loss, train
 from .spec import ModelSpec, build_model, check_first_stage, describe
 
@@ -81,36 +82,101 @@ def run_waves(config: Mapping[str, Any], progress: bool = True) -> dict[str, np.
       ``update_grid_from_samples``) at steps 0, 5, ..., 45 of every stage, so they
       cover the data instead of pykan's default ``[-1, 1]``.
 
+    Beyond the paper, optionally (absent: the figures' runs):
+
+    - ``converted``: ``"mlp"``: each KAN of ``model`` (no base term, ``k >= 1``) is turned into the ReLU^k MLP that
+      computes the same function (Theorem 3.3, :func:`~kanpaper.theory.conversions.kan_to_mlp`), and that MLP is
+      trained: the same start, another parameterisation;
+    - ``optimizer``: ``"lbfgs"``: pykan's L-BFGS (``steps`` of up to 20 iterations each) instead of Adam; L-BFGS
+      couples all parameters, so such a run trains one repeat, ``member``;
+    - ``member``: train repeat ``member`` alone (its phases and initialisation as in the run of all ``repeats``).
+
     Repeat ``r`` is initialised from seed ``1000 * spec.seed + r``. Trains on :func:`~kanpaper.base.settings.resolve_device`.
 
     Returns:
         ``fraction``: ``(n_records, repeats, 10)`` learned fraction per frequency;
         ``steps``: ``(n_records,)``; ``loss``: ``(n_loss, repeats)``, the training loss at the recorded steps
         before the last (``steps[:n_loss]``, those a training step evaluates); ``final_loss``: ``(repeats,)``, the
-        loss at the last training step; ``phases``: ``(repeats, 10)``.
+        loss at the last training step; ``phases``: ``(repeats, 10)`` (``repeats`` is 1 for a ``member`` run).
+        With L-BFGS also ``evaluations``: ``(n_records,)``, the loss-and-gradient evaluations done by each record.
     """
     spec = ModelSpec.from_dict(config["model"])
     if spec.widths[0] != 1 or spec.widths[-1] != 1:
         raise ValueError(f"the waves are a 1D regression: widths must start and end with 1, got {list(spec.widths)}")
     repeats = int(config["repeats"])
+    members = _members(config, repeats)
+    optimizer = config.get("optimizer", "adam")
+    check_choice("optimizer", optimizer, ("adam", "lbfgs"))
+    if optimizer == "lbfgs" and len(members) != 1:
+        raise ValueError("L-BFGS couples all parameters, so an L-BFGS waves run trains one repeat: set 'member'")
     amplitudes = wave_amplitudes(config["amplitudes"])
-    phases = random_phases(repeats, len(WAVE_FREQUENCIES), seed=int(config["seed"]))
+    phases = random_phases(repeats, len(WAVE_FREQUENCIES), seed=int(config["seed"]))[members]
     x = wave_points(int(config["n_points"]))
     y = phased_waves(x, amplitudes, phases)                                   # (R, N)
     device = resolve_device()
     inputs = torch.as_tensor(x, dtype=torch.float64, device=device)[:, None]
     targets = torch.as_tensor(y, dtype=torch.float64, device=device)[..., None]   # (R, N, 1)
-    model = Ensemble([build_model(spec, seed=spec.seed * 1000 + r, device=device) for r in range(repeats)])
+    if optimizer == "lbfgs":
+        model = _build(config, spec, spec.seed * 1000 + members[0], device)
+        loss_fn, evaluations = _counting(regression_loss(inputs, targets[0]))
+    else:
+        model = Ensemble([_build(config, spec, spec.seed * 1000 + r, device) for r in members])
+        loss_fn, evaluations = regression_loss(inputs, targets), None
     steps = int(config["steps"])
-    result = train(model, regression_loss(inputs, targets), steps, optimizer="adam",
+    result = train(model, loss_fn, steps, optimizer=optimizer,
                    lr=float(config["lr"]), schedule=_grid_schedule(config, spec, inputs, steps),
                    record_every=int(config["record_every"]),
                    record_fn=lambda m: {"prediction": m(inputs)[..., 0]},
-                   progress=progress, desc=describe(config, problem=True))
-    fraction = learned_fraction(result.records["prediction"], amplitudes, WAVE_FREQUENCIES)
+                   metrics_fn=evaluations, progress=progress, desc=describe(config, problem=True))
+    predictions = result.records["prediction"]
+    losses = result.losses
+    if optimizer == "lbfgs":                                  # one member: give it the repeats axis
+        predictions, losses = predictions[:, None], losses[:, None]
+    fraction = learned_fraction(predictions, amplitudes, WAVE_FREQUENCIES)
     recorded = np.asarray(result.record_steps)
-    return {"fraction": fraction, "steps": recorded, "loss": result.losses[recorded[recorded < steps]],
-            "final_loss": result.losses[-1], "phases": phases}
+    out = {"fraction": fraction, "steps": recorded, "loss": losses[recorded[recorded < steps]],
+           "final_loss": losses[-1], "phases": phases}
+    if optimizer == "lbfgs":
+        done = np.concatenate([[0], np.cumsum(result.metrics["evaluations"])])    # evaluations after each step
+        out["evaluations"] = done[recorded].astype(np.int64)
+    return out
+
+
+def _members(config: Mapping[str, Any], repeats: int) -> list[int]:
+    """The repeats a run trains: all, or ``config["member"]`` alone."""
+    if "member" not in config:
+        return list(range(repeats))
+    member = config["member"]
+    if not isinstance(member, int) or not 0 <= member < repeats:
+        raise ValueError(f"member must be a repeat index in 0..{repeats - 1}, got {member!r}")
+    return [member]
+
+
+def _build(config: Mapping[str, Any], spec: ModelSpec, seed: int, device) -> torch.nn.Module:
+    """Repeat ``seed``'s model: the spec's, or with ``converted = "mlp"`` the ReLU^k MLP equal to its KAN."""
+    converted = config.get("converted")
+    if converted is None:
+        return build_model(spec, seed=seed, device=device)
+    check_choice("converted", converted, ("mlp",))
+    if spec.kind != "kan" or config.get("grids") or config.get("grid_updates"):
+        raise ValueError("converted = 'mlp' turns a KAN of fixed grid into its MLP: the model must be a KAN without "
+                         "grid stages or grid updates")
+    return kan_to_mlp(build_model(spec, seed=seed)).to(device)
+
+
+def _counting(loss_fn):
+    """``loss_fn`` counted, and a metrics function giving the evaluations each L-BFGS step made (its closure's;
+    the step's final loss evaluation, without a gradient, not counted). Per step, so a resumed run counts right."""
+    calls = [0]
+
+    def counted(model):
+        calls[0] += 1
+        return loss_fn(model)
+
+    def evaluations(model):
+        made, calls[0] = calls[0] - 1, 0
+        return {"evaluations": made}
+    return counted, evaluations
 
 
 def _grid_schedule(config: Mapping[str, Any], spec: ModelSpec, inputs: torch.Tensor,

@@ -494,3 +494,33 @@ def test_the_pivot_fault_claim_fails_swapped_and_on_undertrained_kans(archived_p
     assert not claims.pivot_fault_explains_first_jumps(smoke)
     with pytest.raises(ValueError, match="at least one probe"):
         claims.pivot_fault_explains_first_jumps([])
+
+
+def _descent_firsts(budget=None):
+    """First steps at which gradient descent in closed form (notebook 13) learns each frequency, in a B-spline layer
+    and in one of Gaussians twice as wide as their spacing; ``budget``: steps beyond it count as never."""
+    from kanpaper.experiments.bases_on_waves import basis_gradient_descent
+    from kanpaper.experiments.paper import basis_waves_configs
+    from kanpaper.analysis.fourier import first_learned
+    steps = np.unique(np.round(np.logspace(0, 10, 61)).astype(np.int64))
+    configs = basis_waves_configs("default")
+    firsts = [first_learned(basis_gradient_descent(configs[name], steps).mean(axis=1), steps)
+              for name in ("cubic B-spline", "Gaussian, width = 2 x spacing")]
+    return [np.where(f <= budget, f, np.inf) if budget else f for f in firsts]
+
+
+def test_spreads_wider_on_real_descents_and_fails_reversed_or_on_nothing_learned():
+    spline, wide = _descent_firsts()
+    assert claims.learning_span(wide) > 1e5 and claims.learning_span(spline) < 100
+    claims.spreads_wider(wide, spline, "wide Gaussians", "B-splines").require()
+    assert not claims.spreads_wider(spline, wide, "B-splines", "wide Gaussians")
+    assert not claims.spreads_wider(np.full(10, np.inf), spline, "nothing learned", "B-splines")
+    assert np.isnan(claims.learning_span([5.0] + [np.inf] * 9))
+
+
+def test_learns_more_on_real_descents_and_fails_reversed_or_undertrained():
+    spline, wide = _descent_firsts(budget=100)          # by step 100: all ten against the lowest few
+    claims.learns_more(spline, wide, "B-splines", "wide Gaussians").require()
+    assert not claims.learns_more(wide, spline, "wide Gaussians", "B-splines")
+    early_spline, early_wide = _descent_firsts(budget=0.5)        # stopped before the first step: nothing learned
+    assert not claims.learns_more(early_spline, early_wide, "B-splines", "wide Gaussians")

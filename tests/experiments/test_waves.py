@@ -68,3 +68,37 @@ def test_sweep_mixes_models_keeps_order_and_matches_single_runs(tmp_path):
         np.testing.assert_allclose(run["loss"], run_waves(config, progress=False)["loss"], rtol=1e-10)
     again = run_experiments(run_waves, configs, cache=cache, workers=2)     # from the cache
     assert all(np.array_equal(a["fraction"], b["fraction"]) for a, b in zip(runs, again))
+
+
+TWIN = ModelSpec.kan([1, 4, 1], 6, k=1, base=None).as_dict()
+
+
+def test_a_converted_run_starts_from_its_kans_function_and_trains_its_mlp():
+    config = dict(BASE, steps=12, model=TWIN)
+    kan, mlp = run_waves(config, progress=False), run_waves(dict(config, converted="mlp"), progress=False)
+    np.testing.assert_allclose(mlp["fraction"][0], kan["fraction"][0], rtol=0, atol=1e-12)   # one function
+    assert not np.allclose(mlp["fraction"][-1], kan["fraction"][-1])                        # other coordinates
+    with pytest.raises(ValueError, match="converted = 'mlp' turns a KAN of fixed grid"):
+        run_waves(dict(config, converted="mlp", grids=[6, 12]), progress=False)
+    with pytest.raises(ValueError, match="no ReLU\\^k MLP computes it exactly"):
+        run_waves(dict(config, model=KAN, converted="mlp"), progress=False)     # a SiLU base term
+    with pytest.raises(ValueError, match="converted"):
+        run_waves(dict(config, converted="tanh"), progress=False)
+
+
+def test_an_lbfgs_run_trains_one_repeat_and_counts_its_evaluations():
+    config = dict(BASE, steps=4, record_every=2, model=MLP, optimizer="lbfgs", lr=1.0)
+    with pytest.raises(ValueError, match="trains one repeat: set 'member'"):
+        run_waves(config, progress=False)
+    with pytest.raises(ValueError, match="member must be a repeat index in 0..1, got 2"):
+        run_waves(dict(config, member=2), progress=False)
+    one = run_waves(dict(config, member=1), progress=False)
+    assert one["fraction"].shape == (3, 1, 10) and one["final_loss"].shape == (1,)
+    assert one["evaluations"][0] == 0 and (np.diff(one["evaluations"]) >= 2).all()      # L-BFGS: several a step
+    assert one["evaluations"][-1] <= 4 * 25                                             # at most 20 iterations + line search
+    adam = run_waves(dict(BASE, steps=4, record_every=2, model=MLP), progress=False)
+    np.testing.assert_array_equal(one["phases"][0], adam["phases"][1])                  # repeat 1's target
+    np.testing.assert_allclose(one["fraction"][0, 0], adam["fraction"][0, 1], rtol=1e-12)   # its initialisation (batched: other rounding)
+    assert "evaluations" not in adam
+    with pytest.raises(ValueError, match="optimizer"):
+        run_waves(dict(config, member=0, optimizer="sgd"), progress=False)
