@@ -16,8 +16,9 @@ thread count (one since kanpaper computes every run on one thread; two for the r
 average at its end (above the core count: the wall time was taken on a shared machine and is an upper bound), the
 commit it ran at and the versions. Runs already in the archive are skipped, and a run killed midway resumes from
 its checkpoint (``$KANPAPER_CHECKPOINTS``, outside the checkout; see ``kanpaper.training.checkpoint``) to the bits
-an uninterrupted run gives: its manifest line then says so, and its wall time is that of the last part. Several can run at once (one per core, as ``make figures``
-computes runs): each adds its lines to the manifest under a lock.
+an uninterrupted run gives: its manifest line then says so, with the step it resumed at and the seconds before
+and after (the wall time is their sum: elapsed time, a paused process included). Several can run at once (one per
+core, as ``make figures`` computes runs): each adds its lines to the manifest under a lock.
 """
 
 from __future__ import annotations
@@ -115,17 +116,20 @@ def main() -> None:
                 continue
             supersede(cache.path(config), manifest_path, key, entry)
             print(f"superseded (no commit recorded): {label}")
-        resumed = checkpoints.for_run(key).path.exists() or checkpoints.for_run(key).previous.exists()
+        saved = checkpoints.for_run(key).load()      # a run resumed: the part before counts in its wall time
         start = time.perf_counter()
         result = cache.get_or_compute(config, lambda c: run(c, progress=False))
         seconds = time.perf_counter() - start
         diverged = int(np.asarray(result.get("diverged_at", -1)))
+        before = float(saved["seconds"]) if saved else 0.0
+        resumed = {"resumed_at_step": int(saved["done"]), "seconds_before_resume": round(before, 1),
+                   "seconds_after_resume": round(seconds, 1)} if saved else {}
         update_manifest(manifest_path, key, {
-            "run": label, "experiment": args.experiment, "wall_seconds": round(seconds, 1), "diverged_at": diverged,
-            "machine": machine(), "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "run": label, "experiment": args.experiment, "wall_seconds": round(before + seconds, 1),
+            "diverged_at": diverged, "machine": machine(), "cpu_capability": torch.backends.cpu.get_cpu_capability(),
             "threads": torch.get_num_threads(),
             "load_average_1min": round(os.getloadavg()[0], 2),   # > cores: the machine was shared
-            "resumed_from_checkpoint": resumed, "commit": commit(),
+            "resumed_from_checkpoint": bool(saved), **resumed, "commit": commit(),
             "kanpaper": __version__, "torch": torch.__version__,
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")})
         print(f"{label}: {seconds:.0f} s", flush=True)
