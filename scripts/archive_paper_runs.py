@@ -8,6 +8,8 @@ Usage: python scripts/archive_paper_runs.py poisson [--models kan mlp] [--ks 32 
                                                                                  notebook 07, Section 9)
        python scripts/archive_paper_runs.py waves --amplitudes equal --runs 0 1   (Figures 1-2: runs 0-2 the MLPs,
                                                                                  3-6 the KANs, in figure order)
+       python scripts/archive_paper_runs.py refinement [--fields 2,1.0] [--models kan4]   (notebook 15: refit
+                                                                                 against exact knot insertion)
 
 Every finished run lands in ``results/paper/`` (the results cache of ``make figures SCALE=paper``, which then
 replots without recomputing) and gets a line in ``results/paper/MANIFEST.json``: the run, its cache key,
@@ -62,6 +64,11 @@ def configs(args) -> list[tuple[str, dict, callable]]:
                 found.append((f"{describe(figure[i])} {amplitudes} amplitudes", figure[i], waves.run_waves))
         return found
     fields = [tuple(float(v) for v in f.split(",")) for f in args.fields]
+    if args.experiment == "refinement":
+        return sorted([(f"{describe(c)} d={d} sigma={s} {extension}", c, grf.run_grf)
+                       for (d, s, name, extension), c in paper.refinement_configs("paper").items()
+                       if (d, s) in (fields or [(d, s)]) and name in (args.models or [name])],
+                      key=lambda found: -len(found[1]["model"]["widths"]))              # the deepest (longest) first
     if args.experiment == "first-extension":
         return [(f"{describe(c)} d={d} sigma={s} first-extension probe", c, first_extension.run_first_extension)
                 for (d, s, name), c in paper.first_extension_configs("paper").items()
@@ -87,7 +94,7 @@ def supersede(path: Path, manifest_path: Path, key: str, entry: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("experiment", choices=("poisson", "grf", "waves", "first-extension"))
+    parser.add_argument("experiment", choices=("poisson", "grf", "waves", "first-extension", "refinement"))
     parser.add_argument("--fields", nargs="*", default=[], help="GRF fields as d,sigma")
     parser.add_argument("--models", nargs="*", default=None,
                         help="GRF models (default: all five), or Poisson models kan / mlp (default: both)")

@@ -26,7 +26,8 @@ __all__ = ["BUDGETS", "budget", "WAVES_LR", "FIGURE_1_MLPS", "FIGURE_1_KANS", "w
            "figure_3_seed_configs", "first_extension_configs", "OVERFITTING_DIM", "overfitting_configs",
            "FIGURE_5_GRIDS", "FIGURE_5_KAN", "FIGURE_5_MLP", "figure_5_configs", "FIGURE_5_SEEDS",
            "figure_5_seed_configs", "EFFICIENCY_TARGET", "BASIS_WAVES_SIZE", "BASIS_WAVES_LR", "basis_waves_configs", "TWIN_KANS", "LBFGS_MLPS", "LBFGS_KANS",
-           "LBFGS_ITERATIONS", "twin_kan", "twin_configs", "adam_against_lbfgs_configs",
+           "LBFGS_ITERATIONS", "twin_kan", "twin_configs", "adam_against_lbfgs_configs", "NESTED_GRIDS", "EXTENSIONS",
+           "refinement_configs",
            "EFFICIENCY_KAN", "EFFICIENCY_MLP_ACTIVATIONS", "efficiency_configs"]
 
 # experiment -> scale -> budget. ``paper`` is the authors' (their scripts and result files).
@@ -362,4 +363,26 @@ def adam_against_lbfgs_configs(scale: str | None = None) -> dict[tuple[str, str,
         for member in range(cfg["repeats"]):
             configs[label, "lbfgs", member] = waves_config(model, lbfgs_steps, scale=scale, lr=1.0, optimizer="lbfgs",
                                                            member=member, record_every=max(lbfgs_steps // 150, 1))
+    return configs
+
+
+# ---- beyond the paper (notebook 15): grid extension by pykan's refit against exact knot insertion, on nested grids
+
+NESTED_GRIDS = [10, 20, 40]          # each a refinement of the one before: knot insertion keeps the function exactly
+EXTENSIONS = ("refit", "insertion")
+
+
+def refinement_configs(scale: str | None = None) -> dict[tuple, dict[str, Any]]:
+    """``{(d, sigma, model, extension): config}``: Figure 3's KANs (pykan 0.2.8's numerics) on the rough and the
+    smooth field of :data:`GRF_SEED_FIELDS`, grids 10 -> 20 -> 40 at the scale's steps per grid, extended by pykan's
+    refit (least squares at the test inputs, as the authors' runs) or by exact knot insertion."""
+    cfg = budget("grf", scale)
+    configs = {}
+    for d, s in GRF_SEED_FIELDS:
+        for name in GRF_MODELS:
+            if name.startswith("kan"):
+                base = dict(grf_config(name, d, s, cfg["n_points"], cfg["steps_per_grid"], **_as_the_authors_ran(name)),
+                            grids=NESTED_GRIDS)
+                configs[d, s, name, "refit"] = base
+                configs[d, s, name, "insertion"] = dict(base, extension="insertion")
     return configs
