@@ -205,9 +205,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "clean checkout), then verify against it")
     args = parser.parse_args(argv)
     if args.coverage:
-        print(f"{'notebook':<26} {'archived':>9} {'wall hours':>10}  made on")
-        for row in coverage():
-            print(f"{row['notebook']:<26} {row['archived']:>4} / {row['runs']:<3} {row['hours']:>10.1f}  "
+        rows = coverage()
+        width = max(len(row["notebook"]) for row in rows) + 2
+        print(f"{'notebook':<{width}} {'archived':>9} {'wall hours':>10}  made on")
+        for row in rows:
+            print(f"{row['notebook']:<{width}} {row['archived']:>4} / {row['runs']:<3} {row['hours']:>10.1f}  "
                   f"{', '.join(row['machines']) or '-'}")
         return 0
     here = commit()
