@@ -524,3 +524,52 @@ def test_learns_more_on_real_descents_and_fails_reversed_or_undertrained():
     assert not claims.learns_more(wide, spline, "wide Gaussians", "B-splines")
     early_spline, early_wide = _descent_firsts(budget=0.5)        # stopped before the first step: nothing learned
     assert not claims.learns_more(early_spline, early_wide, "B-splines", "wide Gaussians")
+
+
+def _archived_figure_1_runs():
+    from kanpaper.analysis.fourier import first_learned
+    from kanpaper.experiments.paper import figure_1_configs
+    from kanpaper.experiments.spec import describe
+    from kanpaper.notebook import paper_archive
+    runs = {}
+    for profile in ("equal", "increasing"):
+        for config in figure_1_configs(profile, "paper"):
+            run = paper_archive().load(config)
+            if run is not None:
+                runs[profile, describe(config)] = (run, first_learned(run["fraction"].mean(axis=1), run["steps"]))
+    return runs
+
+
+def test_the_waves_claims_hold_on_our_archived_paper_budget_runs():
+    """Notebook 05's claims on every archived Figure 1-2 run (80,000 MLP and 8,000 KAN iterations)."""
+    runs = _archived_figure_1_runs()
+    assert ("equal", "MLP W256 D10") in runs and ("equal", "KAN W10 D3 G10") in runs
+    for profile in ("equal", "increasing"):
+        mlps = {n: first for (p, n), (_, first) in runs.items() if p == profile and n.startswith("MLP")}
+        kans = {n: first for (p, n), (_, first) in runs.items() if p == profile and n.startswith("KAN")}
+        for name, first in mlps.items():
+            if np.isfinite(first).sum() >= 4:
+                claims.learns_low_to_high(first, name=name).require()
+            claims.learns_lowest_first(first, name=name).require()
+            claims.learned_by(first, 8000, 5, name=name).require()
+        for name, first in kans.items():
+            claims.learns_all(first, name=name).require()
+        if kans and mlps:
+            claims.learns_closer_together(list(kans.values()), list(mlps.values())).require()
+
+
+def test_the_waves_claims_fail_on_archived_runs_reversed_or_cut_short():
+    from kanpaper.analysis.fourier import first_learned
+    runs = _archived_figure_1_runs()
+    mlp_run, mlp_first = runs["equal", "MLP W256 D10"]
+    kan_run, kan_first = runs["equal", "KAN W10 D3 G10"]
+    assert not claims.learns_low_to_high(mlp_first[::-1])
+    assert not claims.learns_lowest_first(mlp_first[::-1])
+
+    def cut(run, iterations):
+        kept = run["steps"] <= iterations
+        return first_learned(run["fraction"][kept].mean(axis=1), run["steps"][kept])
+    assert not claims.learns_low_to_high(cut(mlp_run, 3000))          # two learned: too few to be a staircase
+    assert not claims.learns_all(cut(kan_run, 1000))                  # the KAN stopped at 1,000 of its 8,000
+    assert not claims.learned_by(mlp_first, 30000, 5)                  # by 30,000 the MLP has learned all ten
+    assert not claims.learns_closer_together([mlp_first], [kan_first])  # the roles swapped
