@@ -168,7 +168,8 @@ def run_grf(config: Mapping[str, Any], progress: bool = True) -> dict[str, np.nd
     ``anchors`` (Nystrom sampler), ``seed`` (the field's), ``extension_inputs`` (KAN: ``"train"``, the default,
     or ``"test"``, as pykan's ``refine`` after ``fit`` does: the inputs the extended grids' coefficients are
     fitted at; never the labels), ``extension`` (KAN: ``"refit"``, pykan's and the default, or ``"insertion"``,
-    exact knot insertion on nested grids).
+    exact knot insertion on nested grids), ``update_at_extension`` (KAN: false skips the grid update pykan makes
+    right after each extension, so that an exact insertion keeps the function).
 
     KANs train as pykan's ``fit`` with ``refine`` between stages: L-BFGS, grids
     updated from the training inputs at steps 0, 5, ..., 45 of each stage, the
@@ -193,7 +194,8 @@ def run_grf(config: Mapping[str, Any], progress: bool = True) -> dict[str, np.nd
     extension_inputs = check_choice("extension_inputs", config.get("extension_inputs", "train"), ("train", "test"))
     schedule = GridSchedule.pykan(x, check_first_stage(config, spec), int(config["steps_per_grid"]),
                                   extension_samples=xt if extension_inputs == "test" else None,
-                                  extension=config.get("extension", "refit")) if is_kan else None
+                                  extension=config.get("extension", "refit"),
+                                  update_at_extension=bool(config.get("update_at_extension", True))) if is_kan else None
     result = train(model, regression_loss(x, y), total_steps(config), optimizer="lbfgs",
                    schedule=schedule, fresh_optimizer_every_step=not is_kan,
                    metrics_fn=lambda m: {"train": rmse(m, x, y), "test": rmse(m, xt, yt)},

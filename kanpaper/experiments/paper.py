@@ -369,13 +369,15 @@ def adam_against_lbfgs_configs(scale: str | None = None) -> dict[tuple[str, str,
 # ---- beyond the paper (notebook 15): grid extension by pykan's refit against exact knot insertion, on nested grids
 
 NESTED_GRIDS = [10, 20, 40]          # each a refinement of the one before: knot insertion keeps the function exactly
-EXTENSIONS = ("refit", "insertion")
+EXTENSIONS = ("refit", "insertion", "insertion, no update")
 
 
 def refinement_configs(scale: str | None = None) -> dict[tuple, dict[str, Any]]:
     """``{(d, sigma, model, extension): config}``: Figure 3's KANs (pykan 0.2.8's numerics) on the rough and the
-    smooth field of :data:`GRF_SEED_FIELDS`, grids 10 -> 20 -> 40 at the scale's steps per grid, extended by pykan's
-    refit (least squares at the test inputs, as the authors' runs) or by exact knot insertion."""
+    smooth field of :data:`GRF_SEED_FIELDS`, grids 10 -> 20 -> 40 at the scale's steps per grid, extended
+    (:data:`EXTENSIONS`) by pykan's refit (least squares at the test inputs, as the authors' runs), by exact knot
+    insertion followed by pykan's grid update (which refits the coefficients on grids moved to the data), or by
+    exact knot insertion alone at the extension (the function kept; the updates later in the stage remain)."""
     cfg = budget("grf", scale)
     configs = {}
     for d, s in GRF_SEED_FIELDS:
@@ -385,4 +387,5 @@ def refinement_configs(scale: str | None = None) -> dict[tuple, dict[str, Any]]:
                             grids=NESTED_GRIDS)
                 configs[d, s, name, "refit"] = base
                 configs[d, s, name, "insertion"] = dict(base, extension="insertion")
+                configs[d, s, name, "insertion, no update"] = dict(base, extension="insertion", update_at_extension=False)
     return configs

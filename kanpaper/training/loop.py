@@ -75,7 +75,8 @@ class GridSchedule:
     @classmethod
     def pykan(cls, samples: Tensor, grids: Sequence[int], steps_per_grid: int, *,
               update_grid: bool = True, grid_update_num: int = 10, stop_grid_update_step: int = 50,
-              extension_samples: Tensor | None = None, extension: str = "refit") -> "GridSchedule":
+              extension_samples: Tensor | None = None, extension: str = "refit",
+              update_at_extension: bool = True) -> "GridSchedule":
         """pykan's ``fit`` repeated for each grid size, with ``refine`` between fits.
 
         Within each stage of ``steps_per_grid`` steps, grids update at
@@ -83,7 +84,9 @@ class GridSchedule:
         ``f = stop_grid_update_step // grid_update_num`` (pykan: 0, 5, ..., 45);
         at each new stage the grid is extended to the next size in ``grids``
         (``grids[0]`` is the model's initial size), fitted at ``extension_samples`` if given, or by exact knot
-        insertion (``extension="insertion"``).
+        insertion (``extension="insertion"``). With ``update_at_extension=False`` a stage after the first skips
+        its update at offset 0, the one pykan's next ``fit`` makes right after ``refine`` (a grid update refits
+        the coefficients too, so without it an exact insertion leaves the function as it was).
         """
         grids = _check_stages(grids, steps_per_grid)
         check_choice("grid extension", extension, EXTENSIONS)
@@ -96,6 +99,8 @@ class GridSchedule:
         offsets = range(0, min(stop_grid_update_step, steps_per_grid), every) if update_grid else ()
         schedule = cls._stages(samples, grids, steps_per_grid, offsets, extension_samples)
         schedule.extension = extension
+        if not update_at_extension:
+            schedule.updates -= set(schedule.extensions)
         return schedule
 
     @classmethod
