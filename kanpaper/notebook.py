@@ -126,6 +126,7 @@ def notebook_runs(scale: str | None = None) -> dict[str, list[tuple[Callable, li
         "14_beyond_parameterisation_and_optimizer": [
             (waves.run_waves, list(paper.twin_configs(scale).values())),
             (waves.run_waves, list(paper.adam_against_lbfgs_configs(scale).values()))],
+        "15_beyond_exact_refinement": [(grf.run_grf, list(paper.refinement_configs(scale).values()))],
     }
 
 
