@@ -8,8 +8,9 @@ Usage: python scripts/archive_paper_runs.py poisson [--models kan mlp] [--ks 32 
                                                                                  notebook 07, Section 9)
        python scripts/archive_paper_runs.py waves --amplitudes equal --runs 0 1   (Figures 1-2: runs 0-2 the MLPs,
                                                                                  3-6 the KANs, in figure order)
-       python scripts/archive_paper_runs.py refinement [--fields 2,1.0] [--models kan4]   (notebook 15: refit
-                                                                                 against exact knot insertion)
+       python scripts/archive_paper_runs.py refinement [--fields 2,1.0] [--models kan4] [--extensions refit]
+                                                                                 (notebook 15: refit against exact
+                                                                                 knot insertion)
 
 Every finished run lands in ``results/paper/`` (the results cache of ``make figures SCALE=paper``, which then
 replots without recomputing) and gets a line in ``results/paper/MANIFEST.json``: the run, its cache key,
@@ -67,7 +68,8 @@ def configs(args) -> list[tuple[str, dict, callable]]:
     if args.experiment == "refinement":
         return sorted([(f"{describe(c)} d={d} sigma={s} {extension}", c, grf.run_grf)
                        for (d, s, name, extension), c in paper.refinement_configs("paper").items()
-                       if (d, s) in (fields or [(d, s)]) and name in (args.models or [name])],
+                       if (d, s) in (fields or [(d, s)]) and name in (args.models or [name])
+                       and extension in (args.extensions or [extension])],
                       key=lambda found: -len(found[1]["model"]["widths"]))              # the deepest (longest) first
     if args.experiment == "first-extension":
         return [(f"{describe(c)} d={d} sigma={s} first-extension probe", c, first_extension.run_first_extension)
@@ -102,6 +104,8 @@ def main() -> None:
     parser.add_argument("--seeds", action="store_true",
                         help="the KAN(s) from the four further seeds (paper.FIGURE_5_SEEDS, paper.GRF_SEEDS on "
                              "paper.GRF_SEED_FIELDS), not the runs of Figure 5 or 3")
+    parser.add_argument("--extensions", nargs="*", choices=paper.EXTENSIONS, default=None,
+                        help="refinement: which ways to extend the grid (default all)")
     parser.add_argument("--amplitudes", nargs="*", choices=("equal", "increasing"), default=None,
                         help="waves: Figure 1 (equal) and/or Figure 2 (increasing); default both")
     parser.add_argument("--runs", nargs="*", type=int, default=None,
