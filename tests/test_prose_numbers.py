@@ -25,7 +25,7 @@ TYPESET = re.compile(r"(\d+(?:\.\d+)?)\s*\\cdot\s*10\^\{?([-−]?\d+)\}?")
 NOT_FINDINGS = [re.compile(p) for p in (r"\$[^$]*\$", r"arXiv[: ]\S+",
                                         r"(Theorem|Corollary|Lemma|Section|Figure|Table|Eq\.?|§|v)\s*\d+(\.\d+)*")]
 INTEGER = re.compile(r"(?<![\w.,\-−])(\d{1,3}(?:,\d{3})+|\d+)(?![\w.]|,\d{3})")
-SETTINGS = [re.compile(p) for p in (r"`[^`]*`", r"Sections?\s+\d+((,|\s+and|\s+to|-)\s*\d+)*",
+SETTINGS = [re.compile(p) for p in (r"`[^`]*`", r"(Sections?|notebooks?)\s+\d+((,|\s+and|\s+to|-)\s*\d+)*",
                                     r"(\d+(,\s*|\s+and\s+|\s+or\s+|-))*\d+\s*Hz",
                                     r"\b(G\s*=|grids?)\s*\d+((,|\s+and|\s+or|/|-)\s*\d+)*",
                                     r"\d{1,3}(,\d{3})*\s+(training\s+|test\s+)?points")]
