@@ -63,3 +63,19 @@ def test_a_stale_readme_number_is_found():
     notebook = {"cells": [{"cell_type": "code", "source": [], "outputs": [{"text": "50 Hz at 23600; ratio 0.96\n"}]}]}
     assert unprinted("50 Hz at iteration 23,600, rank order 0.96, grids 5 -> 40", notebook) == []
     assert unprinted("50 Hz at iteration 23,700, rank order 0.91", notebook) == ["0.91", "23,700"]
+
+
+def test_the_paper_budget_column_is_the_archives_coverage():
+    """The notebook table's last column says how many of each notebook's paper-budget runs the archive holds: the
+    count ``python -m kanpaper.archive --coverage`` prints, so it cannot go stale; notebooks without runs say so."""
+    from kanpaper.archive import coverage
+    held = {row["notebook"]: (row["archived"], row["runs"]) for row in coverage()}
+    section = README.split("## Notebooks", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `(\d\d_\w+)\.ipynb` \|.*\| ([^|]+) \|$", section, flags=re.M)
+    assert len(rows) == len(NOTEBOOKS)
+    for name, cell in rows:
+        counted = re.match(r"`(\d+) / (\d+)` archived", cell.strip())
+        if name in held:
+            assert counted and tuple(map(int, counted.groups())) == held[name], (name, cell, held[name])
+        else:
+            assert not counted and "runs" in cell, (name, cell)
