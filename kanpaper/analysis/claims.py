@@ -18,10 +18,12 @@ from ..base.verdict import Verdict
 __all__ = ["final", "learning_spread", "rank_order", "common_spread", "mean_first_learned",
            "learns_low_to_high",
            "learns_strictly_low_to_high", "learns_lowest_first", "learned_by", "never_learns_highest",
-           "not_ahead", "learns_more", "learning_span", "spreads_wider", "extension_learns_more", "fractions_fall_with_frequency", "highest_fraction_at_most",
+           "not_ahead", "learns_more", "learning_span", "spreads_wider", "extension_learns_more",
+           "fractions_fall_with_frequency", "highest_fraction_at_most",
            "learns_all",
            "learns_closer_together", "kan_trains_below_mlp", "LEARNED_RMSE", "kan_overfits", "mlp_generalises",
-           "extensions_raise_test_error", "extension_spikes", "extension_jumps", "same_extension_spikes", "pivot_fault_explains_first_jumps", "more_data_cures_overfitting",
+           "extensions_raise_test_error", "extension_spikes", "extension_jumps", "spikes_only_where_not_nested",
+           "same_extension_spikes", "pivot_fault_explains_first_jumps", "more_data_cures_overfitting",
            "ignored_high_frequency_mse", "captures_high_frequency", "misses_high_frequency", "within_seed_spread",
            "error_rate_in_parameters", "more_accurate_with_fewer_parameters", "deeper_fits_closer",
            "error_rises_with_depth", "mlp_gains_with_dimension",
@@ -297,6 +299,27 @@ def extension_jumps(train, steps_per_grid: int) -> np.ndarray:
                          f"got {steps_per_grid}")
     starts = np.arange(steps_per_grid, len(train), steps_per_grid)
     return train[starts] / train[starts - 1]
+
+
+def spikes_only_where_not_nested(runs, factor: float = 1.2) -> Verdict:
+    """Training-error spikes (a jump of at least ``factor``, :func:`extension_jumps`) come at extensions to a grid
+    that does not contain the old one (20 -> 30), never at nested ones (10 -> 20, whose refit only re-expresses a
+    spline the finer grid holds exactly), and some non-nested extension does spike.
+
+    Args:
+        runs: ``[(grids, jumps), ...]``: each run's grid sizes per stage and its ``len(grids) - 1`` jumps.
+    """
+    counts = {True: [0, 0], False: [0, 0]}                 # nested? -> [spikes, extensions]
+    for grids, jumps in runs:
+        if len(jumps) != len(grids) - 1:
+            raise ValueError(f"{len(grids)} grid stages have {len(grids) - 1} extensions, got {len(jumps)} jumps")
+        for old, new, jump in zip(grids, grids[1:], jumps):
+            counts[new % old == 0][0] += bool(jump >= factor)
+            counts[new % old == 0][1] += 1
+    (nested_spikes, nested), (other_spikes, other) = counts[True], counts[False]
+    return Verdict("training error spikes at non-nested grid extensions only", nested_spikes == 0 and other_spikes > 0,
+                   f"spikes at {nested_spikes} of {nested} nested extensions, {other_spikes} of {other} others",
+                   f"none nested (jump >= {factor:g}x), some other")
 
 
 def same_extension_spikes(ours, theirs, steps_per_grid: int, factor: float = 1.2, share: float = 0.9,

@@ -25,7 +25,8 @@ __all__ = ["BUDGETS", "budget", "WAVES_LR", "FIGURE_1_MLPS", "FIGURE_1_KANS", "w
            "GRF_MODELS", "grf_model", "grf_config", "figure_3_configs", "GRF_SEEDS", "GRF_SEED_FIELDS",
            "figure_3_seed_configs", "first_extension_configs", "OVERFITTING_DIM", "overfitting_configs",
            "FIGURE_5_GRIDS", "FIGURE_5_KAN", "FIGURE_5_MLP", "figure_5_configs", "FIGURE_5_SEEDS",
-           "figure_5_seed_configs", "EFFICIENCY_TARGET", "BASIS_WAVES_SIZE", "BASIS_WAVES_LR", "basis_waves_configs", "TWIN_KANS", "LBFGS_MLPS", "LBFGS_KANS",
+           "figure_5_seed_configs", "EFFICIENCY_TARGET", "BASIS_WAVES_SIZE", "BASIS_WAVES_LR", "basis_waves_configs",
+           "TWIN_KANS", "LBFGS_MLPS", "LBFGS_KANS",
            "LBFGS_ITERATIONS", "twin_kan", "twin_configs", "adam_against_lbfgs_configs", "NESTED_GRIDS", "EXTENSIONS",
            "refinement_configs",
            "EFFICIENCY_KAN", "EFFICIENCY_MLP_ACTIVATIONS", "efficiency_configs"]

@@ -91,7 +91,8 @@ def run_waves(config: Mapping[str, Any], progress: bool = True) -> dict[str, np.
       couples all parameters, so such a run trains one repeat, ``member``;
     - ``member``: train repeat ``member`` alone (its phases and initialisation as in the run of all ``repeats``).
 
-    Repeat ``r`` is initialised from seed ``1000 * spec.seed + r``. Trains on :func:`~kanpaper.base.settings.resolve_device`.
+    Repeat ``r`` is initialised from seed ``1000 * spec.seed + r``. Trains on
+    :func:`~kanpaper.base.settings.resolve_device`.
 
     Returns:
         ``fraction``: ``(n_records, repeats, 10)`` learned fraction per frequency;

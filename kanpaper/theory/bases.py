@@ -3,8 +3,8 @@ paper leaves open).
 
 Theorem 4.1 bounds the condition number of one KAN layer's Hessian, which for independent inputs is built from the
 Gram matrix ``M_lm = E[B_l(x) B_m(x)]`` of the basis on one input. Swap the B-splines for another basis and the same
-layer, the same loss, has that basis's Gram matrix instead. :data:`~kanpaper.nn.bases.BASES` holds the bases of common KAN
-variants, each on its own input domain; :func:`gram` integrates the Gram matrix
+layer, the same loss, has that basis's Gram matrix instead. :data:`~kanpaper.nn.bases.BASES` holds the bases of
+common KAN variants, each on its own input domain; :func:`gram` integrates the Gram matrix
 over uniform inputs by Gauss-Legendre quadrature on many subintervals (exact for the B-splines and the Chebyshev
 and Fourier bases, accurate to rounding for the Gaussians).
 """

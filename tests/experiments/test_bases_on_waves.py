@@ -13,7 +13,8 @@ from kanpaper.experiments.waves import WAVE_FREQUENCIES, phased_waves, random_ph
 from kanpaper.theory.bases import gram_predicts_learning, learning_ratio
 
 FLAT = ("cubic B-spline", "Gaussian, width = spacing", "Fourier")
-OTHERS = ("Gaussian, width = 2 x spacing", "Gaussian, fixed width 1 on [-2, 2]", "Chebyshev after tanh, inputs in [0, 1]")
+OTHERS = ("Gaussian, width = 2 x spacing", "Gaussian, fixed width 1 on [-2, 2]",
+          "Chebyshev after tanh, inputs in [0, 1]")
 GD_STEPS = np.unique(np.round(np.logspace(0, 10, 61)).astype(np.int64))
 
 
