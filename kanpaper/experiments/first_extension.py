@@ -10,11 +10,11 @@ that input come back truncated, all zero when the empty basis function is the fi
 wiped, and the training error jumps. The failure depends on what memory the pivot array reuses, so pykan itself
 does not repeat it from call to call. kanpaper solves with SciPy's gelsy, which zeroes the pivots: no jump.
 
-:func:`run_first_extension` trains a Figure 3 KAN through its first grid stage as :func:`~kanpaper.experiments.grf.run_grf`
-does, then extends the grid twice from the same state: as kanpaper does (the correct minimum-norm fit) and with
-every pivot held (:func:`fixed_pivot_lstsq`, the failure's column-order case), and takes the next training step
-from each. The step after the extension is what the authors' file records at step ``steps_per_grid + 1``.
-"""
+:func:`run_first_extension` trains a Figure 3 KAN through its first grid stage as
+:func:`~kanpaper.experiments.grf.run_grf` does, then extends the grid twice from the same state: as kanpaper does
+(the correct minimum-norm fit) and with every pivot held (:func:`fixed_pivot_lstsq`, the failure's column-order
+case), and takes the next training step from each. The step after the extension is what the authors' file records
+at step ``steps_per_grid + 1``. """
 
 from __future__ import annotations
 
