@@ -14,7 +14,8 @@ does not repeat it from call to call. kanpaper solves with SciPy's gelsy, which 
 :func:`~kanpaper.experiments.grf.run_grf` does, then extends the grid twice from the same state: as kanpaper does
 (the correct minimum-norm fit) and with every pivot held (:func:`fixed_pivot_lstsq`, the failure's column-order
 case), and takes the next training step from each. The step after the extension is what the authors' file records
-at step ``steps_per_grid + 1``. """
+at step ``steps_per_grid + 1``.
+"""
 
 from __future__ import annotations
 
