@@ -22,7 +22,8 @@ __all__ = ["final", "learning_spread", "rank_order", "common_spread", "mean_firs
            "fractions_fall_with_frequency", "highest_fraction_at_most",
            "learns_all",
            "learns_closer_together", "kan_trains_below_mlp", "LEARNED_RMSE", "kan_overfits", "mlp_generalises",
-           "extensions_raise_test_error", "extension_spikes", "extension_jumps", "spikes_only_where_not_nested",
+           "extensions_raise_test_error", "extension_spikes", "extension_jumps", "no_extension_spikes",
+           "spikes_only_where_not_nested",
            "same_extension_spikes", "pivot_fault_explains_first_jumps", "more_data_cures_overfitting",
            "ignored_high_frequency_mse", "captures_high_frequency", "misses_high_frequency", "within_seed_spread",
            "error_rate_in_parameters", "more_accurate_with_fewer_parameters", "deeper_fits_closer",
@@ -299,6 +300,14 @@ def extension_jumps(train, steps_per_grid: int) -> np.ndarray:
                          f"got {steps_per_grid}")
     starts = np.arange(steps_per_grid, len(train), steps_per_grid)
     return train[starts] / train[starts - 1]
+
+
+def no_extension_spikes(train, steps_per_grid: int, factor: float = 1.2, name: str = "KAN") -> Verdict:
+    """The training RMSE jumps at no grid extension (every :func:`extension_jumps` below ``factor``): the negation of
+    :func:`extension_spikes`, for runs whose extensions should keep the function."""
+    spikes = extension_spikes(train, steps_per_grid, factor, name)
+    return Verdict(f"{name}: no training-error spike at a grid extension", not spikes.holds, spikes.measured,
+                   f"every jump < {factor:g}x")
 
 
 def spikes_only_where_not_nested(runs, factor: float = 1.2) -> Verdict:

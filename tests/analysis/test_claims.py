@@ -610,3 +610,10 @@ def test_spikes_come_at_non_nested_extensions_only_in_our_runs_but_not_in_the_au
     assert calm and not claims.spikes_only_where_not_nested(calm)
     with pytest.raises(ValueError, match="5 grid stages have 4 extensions, got 3 jumps"):
         claims.spikes_only_where_not_nested([(grids, [1.0, 1.0, 1.0])])
+
+
+def test_no_extension_spikes_is_the_negation_on_real_curves(archived_grf_kans):
+    spiking = archived_grf_kans[3, 0.125, "kan4"]["train"]
+    calm = archived_grf_kans[3, 0.125, "kan2"]["train"]
+    assert not claims.no_extension_spikes(spiking, 100) and claims.extension_spikes(spiking, 100)
+    claims.no_extension_spikes(calm, 100).require()
