@@ -617,3 +617,15 @@ def test_no_extension_spikes_is_the_negation_on_real_curves(archived_grf_kans):
     calm = archived_grf_kans[3, 0.125, "kan2"]["train"]
     assert not claims.no_extension_spikes(spiking, 100) and claims.extension_spikes(spiking, 100)
     claims.no_extension_spikes(calm, 100).require()
+
+
+def test_no_spike_on_nested_grids_in_the_archived_refinement_runs():
+    """Notebook 15's claim on its 18 paper-budget runs (grids 10 -> 20 -> 40, three ways to extend)."""
+    from kanpaper.experiments.paper import refinement_configs
+    from kanpaper.notebook import paper_archive
+    runs = {key: paper_archive().load(config) for key, config in refinement_configs("paper").items()}
+    assert all(run is not None for run in runs.values()), [key for key, run in runs.items() if run is None]
+    for key, run in runs.items():
+        claims.no_extension_spikes(run["train"], 100, name=str(key)).require()
+    # the same curves read backwards rise where each stage began: the claim fails on them
+    assert not all(claims.no_extension_spikes(run["train"][::-1], 100) for run in runs.values())
