@@ -30,7 +30,7 @@ OWN_WORK_SECONDS = {"00_overview": 16, "01_mlp_to_kan": 29, "02_kan_to_mlp": 21,
                     "07_grf_fig3_fig4": 74, "08_grf_overfitting": 119, "09_poisson_fig5": 25,
                     "10_kan_vs_mlp_parameters": 15, "11_guidance": 14,
                     "12_beyond_correlated_inputs": 10,   # 12-14: measured alone on an Intel Xeon (2 cores)
-                    "13_beyond_other_bases": 20, "14_beyond_parameterisation_and_optimizer": 12,
+                    "13_beyond_other_bases": 31, "14_beyond_parameterisation_and_optimizer": 12,
                     "15_beyond_exact_refinement": 12}
 
 

@@ -323,12 +323,13 @@ BASIS_WAVES_SIZE = 128     # functions per basis: a Fourier basis needs 101 for 
 BASIS_WAVES_LR = 1e-2      # Adam's step for one linear layer (the figures' 3e-4 is also run, on the B-spline)
 
 
-def basis_waves_configs(scale: str | None = None, lr: float = BASIS_WAVES_LR) -> dict[str, dict[str, Any]]:
-    """One waves config per basis (equal amplitudes, the waves budget's KAN steps, repeats and records):
-    ``{basis name: config}``."""
+def basis_waves_configs(scale: str | None = None, lr: float = BASIS_WAVES_LR,
+                        amplitudes: str = "equal") -> dict[str, dict[str, Any]]:
+    """One waves config per basis (Figure 1's ``"equal"`` or Figure 2's ``"increasing"`` amplitudes, the waves
+    budget's KAN steps, repeats and records): ``{basis name: config}``."""
     cfg = budget("waves", scale)
     return {name: {"basis": name, "size": BASIS_WAVES_SIZE, "steps": cfg["kan_steps"], "lr": lr,
-                   "record_every": cfg["record_every"], "repeats": cfg["repeats"], "amplitudes": "equal", "seed": 0,
+                   "record_every": cfg["record_every"], "repeats": cfg["repeats"], "amplitudes": amplitudes, "seed": 0,
                    "n_points": cfg["n_points"]} for name in BASES}
 
 
