@@ -11,6 +11,13 @@ Usage: python scripts/archive_paper_runs.py poisson [--models kan mlp] [--ks 32 
        python scripts/archive_paper_runs.py refinement [--fields 2,1.0] [--models kan4] [--extensions refit]
                                                                                  (notebook 15: refit against exact
                                                                                  knot insertion)
+       python scripts/archive_paper_runs.py sweep [--models mlp kan]      (notebook 06: the Section 4.2 sweep and
+                                                                                 the grid-extension runs)
+       python scripts/archive_paper_runs.py overfitting [--models kan3] [--fields 3,0.125] [--points 50000]
+                                                                                 (notebook 08: the overfitting study)
+
+Within one call the runs go longest first (by steps times weights, MLPs before KANs), so that two calls started
+side by side, one per core, finish close together.
 
 Every finished run lands in ``results/paper/`` (the results cache of ``make figures SCALE=paper``, which then
 replots without recomputing) and gets a line in ``results/paper/MANIFEST.json``: the run, its cache key,
@@ -41,10 +48,10 @@ from kanpaper.experiments import first_extension, grf, paper, poisson, waves
 from kanpaper.runs.cache import config_key
 from kanpaper.runs.costs import machine
 from kanpaper.base.settings import THREADS_PER_RUN
-from kanpaper.experiments.spec import describe
+from kanpaper.experiments.spec import describe, is_kan, total_steps
 from kanpaper.archive import update_manifest
 from kanpaper.base.provenance import commit
-from kanpaper.notebook import paper_archive
+from kanpaper.notebook import paper_archive, runs_of
 from kanpaper.training import checkpoint as checkpoints
 
 def configs(args) -> list[tuple[str, dict, callable]]:
@@ -64,7 +71,16 @@ def configs(args) -> list[tuple[str, dict, callable]]:
             for i in (args.runs if args.runs is not None else range(len(figure))):
                 found.append((f"{describe(figure[i])} {amplitudes} amplitudes", figure[i], waves.run_waves))
         return found
+    if args.experiment == "sweep":
+        return sorted([(f"{describe(c)} equal amplitudes (Section 4.2 sweep)", c, run)   # 05's runs among them
+                       for run, c in runs_of(["06_waves_hyperparameters"], "paper")
+                       if ("kan" if is_kan(c) else "mlp") in (args.models or ["kan", "mlp"])], key=_longest_first)
     fields = [tuple(float(v) for v in f.split(",")) for f in args.fields]
+    if args.experiment == "overfitting":
+        return sorted([(f"{describe(c)} d={paper.OVERFITTING_DIM} sigma={s} {n:,} points", c, grf.run_grf)
+                       for (name, s, n), c in paper.overfitting_configs("paper").items()
+                       if name in (args.models or [name]) and (paper.OVERFITTING_DIM, s) in (fields or [(paper.OVERFITTING_DIM, s)])
+                       and n in (args.points or [n])], key=_longest_first)
     if args.experiment == "refinement":
         return sorted([(f"{describe(c)} d={d} sigma={s} {extension}", c, grf.run_grf)
                        for (d, s, name, extension), c in paper.refinement_configs("paper").items()
@@ -84,6 +100,18 @@ def configs(args) -> list[tuple[str, dict, callable]]:
             if (d, s) in fields and name in (args.models or paper.GRF_MODELS)]
 
 
+def _longest_first(found: tuple[str, dict, callable]) -> tuple:
+    """Sort key: MLPs (dense products, the longer runs at every budget of the paper) before KANs, then by
+    steps times points times weights (a KAN's edges times its grid size), largest first; a rough order, not an
+    estimate."""
+    config = found[1]
+    widths = config["model"]["widths"]
+    weights = sum(a * b for a, b in zip(widths, widths[1:])) * config.get("n_points", 1)
+    if is_kan(config):
+        weights *= config["model"]["grid_size"]                 # a KAN edge's coefficients grow with its grid
+    return (is_kan(config), -total_steps(config) * weights)
+
+
 def supersede(path: Path, manifest_path: Path, key: str, entry: dict) -> None:
     """Move an archived run and its manifest line to ``superseded/`` beside the archive (kept: the same
     configuration computed twice, by rounding apart, measures how far rounding alone moves a run)."""
@@ -96,10 +124,13 @@ def supersede(path: Path, manifest_path: Path, key: str, entry: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("experiment", choices=("poisson", "grf", "waves", "first-extension", "refinement"))
+    parser.add_argument("experiment", choices=("poisson", "grf", "waves", "first-extension", "refinement",
+                                                         "sweep", "overfitting"))
     parser.add_argument("--fields", nargs="*", default=[], help="GRF fields as d,sigma")
     parser.add_argument("--models", nargs="*", default=None,
-                        help="GRF models (default: all five), or Poisson models kan / mlp (default: both)")
+                        help="GRF models (default: all five), or Poisson / sweep models kan / mlp (default: both)")
+    parser.add_argument("--points", nargs="*", type=int, default=None,
+                        help="overfitting: training set sizes (default: both, 5000 and 50000)")
     parser.add_argument("--ks", nargs="*", type=int, default=None, help="Poisson frequencies (default: all)")
     parser.add_argument("--seeds", action="store_true",
                         help="the KAN(s) from the four further seeds (paper.FIGURE_5_SEEDS, paper.GRF_SEEDS on "
