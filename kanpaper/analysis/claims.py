@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..base.checks import check_choice
 from ..base.verdict import Verdict
 
 __all__ = ["final", "learning_spread", "rank_order", "common_spread", "mean_first_learned",
            "learns_low_to_high",
            "learns_strictly_low_to_high", "learns_lowest_first", "learned_by", "never_learns_highest",
-           "not_ahead", "learns_more", "learning_span", "spreads_wider", "extension_learns_more",
+           "not_ahead", "learns_more", "learning_span", "gram_predicts_learning", "spreads_wider", "extension_learns_more",
            "fractions_fall_with_frequency", "highest_fraction_at_most",
            "learns_all",
            "learns_closer_together", "kan_trains_below_mlp", "LEARNED_RMSE", "kan_overfits", "mlp_generalises",
@@ -159,11 +160,41 @@ def learns_more(first, other_first, name: str, other: str, by: int = 1) -> Verdi
                    f"{count} against {other_count} of {len(first)}", f"at least {by} more")
 
 
-def learning_span(first) -> float:
-    """The last learned frequency's iteration over the first one's (over the learned ones); NaN with fewer than two
-    learned."""
-    learned = _first(first)[np.isfinite(_first(first))]
+def learning_span(first, unlearned: str = "skip") -> float:
+    """The last learned frequency's iteration over the first one's. ``unlearned="skip"``: over the learned ones,
+    NaN with fewer than two learned; ``"inf"``: inf as soon as some frequency is never learned."""
+    check_choice("unlearned", unlearned, ("skip", "inf"))
+    first = _first(first)
+    learned = first[np.isfinite(first)]
+    if unlearned == "inf" and learned.size < first.size:
+        return float("inf")
     return float(learned.max() / learned.min()) if learned.size >= 2 else float("nan")
+
+
+def gram_predicts_learning(firsts: dict, flat, spread: float = 100.0) -> Verdict:
+    """Notebook 13: training follows the Gram matrix (:mod:`kanpaper.theory.bases`). Every basis in ``flat``
+    (condition number flat in the basis size) learns all frequencies, the last within ``spread`` times the first
+    one's iteration (:func:`learning_span`), and every other basis in ``firsts`` does not (some frequency never
+    learned, or learned more than ``spread`` times later).
+
+    Args:
+        firsts: basis name -> ``(F,)`` first iteration at which each frequency is learned (inf: never).
+        flat: the names of the bases whose condition number is flat in their size.
+    """
+    flat = set(flat)
+    if not flat or flat - set(firsts) or not set(firsts) - flat:
+        raise ValueError(f"flat must name some but not all of the bases {sorted(firsts)}, got {sorted(flat)}")
+    ratios = {name: learning_span(first, unlearned="inf") for name, first in firsts.items()}
+    wrong = [name for name, ratio in ratios.items() if (ratio <= spread) != (name in flat)]
+
+    def said(name: str) -> str:
+        learned = int(np.isfinite(firsts[name]).sum())
+        return f"{name}: last / first {ratios[name]:.3g}" if learned == len(firsts[name]) else \
+            f"{name}: {learned} of {len(firsts[name])} learned"
+    return Verdict("the bases whose Gram matrix is flat in size learn all frequencies near-together, the others "
+                   "do not", not wrong,
+                   "; ".join(said(name) for name in firsts) + (f" (against: {', '.join(wrong)})" if wrong else ""),
+                   f"flat ({', '.join(sorted(flat))}): all learned, last / first <= {spread:g}; the others not")
 
 
 def spreads_wider(first, other_first, name: str, other: str, factor: float = 3.0) -> Verdict:

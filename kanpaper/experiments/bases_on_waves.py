@@ -26,17 +26,9 @@ from ..nn.bases import BasisLayer, evaluate_basis
 from ..nn.ensemble import Ensemble
 from ..theory.hessian import gradient_descent
 from ..training.loop import regression_loss, train
-from .waves import WAVE_FREQUENCIES, phased_waves, random_phases, wave_amplitudes, wave_points
+from .waves import WAVE_FREQUENCIES, wave_points, wave_targets
 
 __all__ = ["run_basis_waves", "basis_features", "basis_gradient_descent", "best_fit_fraction"]
-
-
-def _targets(config: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``x (N,)``, amplitudes ``(10,)``, phases ``(R, 10)`` and targets ``(R, N)`` of a config."""
-    x = wave_points(int(config["n_points"]))
-    amplitudes = wave_amplitudes(config["amplitudes"])
-    phases = random_phases(int(config["repeats"]), len(WAVE_FREQUENCIES), seed=int(config["seed"]))
-    return x, amplitudes, phases, phased_waves(x, amplitudes, phases)
 
 
 def run_basis_waves(config: Mapping[str, Any], progress: bool = True) -> dict[str, np.ndarray]:
@@ -48,7 +40,7 @@ def run_basis_waves(config: Mapping[str, Any], progress: bool = True) -> dict[st
         ``fraction``: ``(n_records, repeats, 10)``; ``steps``: ``(n_records,)``; ``final_loss``: ``(repeats,)``;
         ``phases``: ``(repeats, 10)``.
     """
-    x, amplitudes, phases, y = _targets(config)
+    x, amplitudes, phases, y = wave_targets(config)
     inputs = torch.as_tensor(x, dtype=torch.float64)[:, None]
     targets = torch.as_tensor(y, dtype=torch.float64)[..., None]                       # (R, N, 1)
     model = Ensemble([BasisLayer(1, 1, config["basis"], int(config["size"]), seed=r)
@@ -74,7 +66,7 @@ def basis_gradient_descent(config: Mapping[str, Any], steps) -> np.ndarray:
     Returns:
         ``(len(steps), repeats, 10)`` learned fractions.
     """
-    _, amplitudes, _, y = _targets(config)
+    _, amplitudes, _, y = wave_targets(config)
     phi = basis_features(config["basis"], int(config["size"]), int(config["n_points"]))
     predictions = np.stack([gradient_descent(phi, target, steps) for target in y], axis=1)   # (S, R, N)
     return learned_fraction(predictions, amplitudes, WAVE_FREQUENCIES)
@@ -83,7 +75,7 @@ def basis_gradient_descent(config: Mapping[str, Any], steps) -> np.ndarray:
 def best_fit_fraction(config: Mapping[str, Any]) -> np.ndarray:
     """``(repeats, 10)``: learned fractions of the least-squares fit of each target in the basis (the minimum-norm
     solution, singular values below ``N eps sigma_max`` dropped, as float64 can resolve them)."""
-    _, amplitudes, _, y = _targets(config)
+    _, amplitudes, _, y = wave_targets(config)
     phi = basis_features(config["basis"], int(config["size"]), int(config["n_points"]))
     coef, *_ = np.linalg.lstsq(phi, y.T, rcond=phi.shape[0] * np.finfo(np.float64).eps)
     return learned_fraction((phi @ coef).T, amplitudes, WAVE_FREQUENCIES)

@@ -25,7 +25,8 @@ from ..theory.conversions import kan_to_mlp
 from ..training.loop import GridSchedule, regression_loss, train
 from .spec import ModelSpec, build_model, check_first_stage, describe
 
-__all__ = ["WAVE_FREQUENCIES", "wave_amplitudes", "wave_points", "random_phases", "phased_waves", "run_waves"]
+__all__ = ["WAVE_FREQUENCIES", "wave_amplitudes", "wave_points", "random_phases", "phased_waves", "wave_targets",
+           "run_waves"]
 
 WAVE_FREQUENCIES = tuple(range(5, 55, 5))
 
@@ -66,6 +67,19 @@ def phased_waves(x: np.ndarray, amplitudes, phases, frequencies=WAVE_FREQUENCIES
                          f"{frequencies.shape} must agree in their last axis")
     angle = 2 * np.pi * (np.multiply.outer(np.asarray(x, dtype=float), frequencies) + phases[..., None, :])
     return (amplitudes * np.sin(angle)).sum(axis=-1)
+
+
+def wave_targets(config: Mapping[str, Any], members: list[int] | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The training set of a waves config (keys ``n_points``, ``amplitudes``, ``repeats``, ``seed``): points
+    ``x (N,)``, amplitudes ``(10,)``, phases ``(R, 10)`` and targets ``(R, N)``, for every repeat or for the
+    repeats ``members`` only (then ``R = len(members)``)."""
+    amplitudes = wave_amplitudes(config["amplitudes"])
+    phases = random_phases(int(config["repeats"]), len(WAVE_FREQUENCIES), seed=int(config["seed"]))
+    if members is not None:
+        phases = phases[members]
+    x = wave_points(int(config["n_points"]))
+    return x, amplitudes, phases, phased_waves(x, amplitudes, phases)
 
 
 def run_waves(config: Mapping[str, Any], progress: bool = True) -> dict[str, np.ndarray]:
@@ -110,10 +124,7 @@ def run_waves(config: Mapping[str, Any], progress: bool = True) -> dict[str, np.
     check_choice("optimizer", optimizer, ("adam", "lbfgs"))
     if optimizer == "lbfgs" and len(members) != 1:
         raise ValueError("L-BFGS couples all parameters, so an L-BFGS waves run trains one repeat: set 'member'")
-    amplitudes = wave_amplitudes(config["amplitudes"])
-    phases = random_phases(repeats, len(WAVE_FREQUENCIES), seed=int(config["seed"]))[members]
-    x = wave_points(int(config["n_points"]))
-    y = phased_waves(x, amplitudes, phases)                                   # (R, N)
+    x, amplitudes, phases, y = wave_targets(config, members)                  # y: (R, N)
     device = resolve_device()
     inputs = torch.as_tensor(x, dtype=torch.float64, device=device)[:, None]
     targets = torch.as_tensor(y, dtype=torch.float64, device=device)[..., None]   # (R, N, 1)

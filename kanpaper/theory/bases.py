@@ -18,7 +18,7 @@ from ..base.verdict import Verdict
 from ..nn.bases import BASES, DOMAINS, evaluate_basis
 
 __all__ = ["BASES", "DOMAINS", "gram", "condition_number", "slowest_oscillations", "flat_in_size",
-           "grows_with_size", "learning_ratio", "gram_predicts_learning"]
+           "grows_with_size"]
 
 
 def gram(name: str, size: int, pieces: int = 400, order: int = 8) -> np.ndarray:
@@ -75,35 +75,3 @@ def grows_with_size(sizes, conds, factor: float = 10.0, name: str = "") -> Verdi
     return Verdict(f"{name}: the condition number grows with the basis size", grown >= factor,
                    f"{conds[0]:.3g} at size {sizes[0]} to {conds[-1]:.3g} at size {sizes[-1]}",
                    f">= {factor:g}x (or singular)")
-
-
-def learning_ratio(first) -> float:
-    """``(10,)`` first iterations (inf: never) -> the last one over the first one; inf when some frequency is
-    never learned."""
-    first = np.asarray(first, dtype=np.float64)
-    return float(first.max() / first.min()) if np.isfinite(first).all() else float("inf")
-
-
-def gram_predicts_learning(firsts: dict, flat, spread: float = 100.0) -> Verdict:
-    """Training follows the Gram matrix: every basis in ``flat`` (condition number flat in the basis size) learns all
-    frequencies, the last within ``spread`` times the first one's iteration, and every other basis in ``firsts``
-    does not (some frequency never learned, or learned more than ``spread`` times later).
-
-    Args:
-        firsts: basis name -> ``(F,)`` first iteration at which each frequency is learned (inf: never).
-        flat: the names of the bases whose condition number is flat in their size.
-    """
-    flat = set(flat)
-    if not flat or flat - set(firsts) or not set(firsts) - flat:
-        raise ValueError(f"flat must name some but not all of the bases {sorted(firsts)}, got {sorted(flat)}")
-    ratios = {name: learning_ratio(first) for name, first in firsts.items()}
-    wrong = [name for name, ratio in ratios.items() if (ratio <= spread) != (name in flat)]
-
-    def said(name: str) -> str:
-        learned = int(np.isfinite(firsts[name]).sum())
-        return f"{name}: last / first {ratios[name]:.3g}" if learned == len(firsts[name]) else \
-            f"{name}: {learned} of {len(firsts[name])} learned"
-    return Verdict("the bases whose Gram matrix is flat in size learn all frequencies near-together, the others "
-                   "do not", not wrong,
-                   "; ".join(said(name) for name in firsts) + (f" (against: {', '.join(wrong)})" if wrong else ""),
-                   f"flat ({', '.join(sorted(flat))}): all learned, last / first <= {spread:g}; the others not")

@@ -518,6 +518,15 @@ def test_spreads_wider_on_real_descents_and_fails_reversed_or_on_nothing_learned
     assert np.isnan(claims.learning_span([5.0] + [np.inf] * 9))
 
 
+def test_learning_span_skips_or_counts_the_unlearned_frequencies():
+    partly = [10.0, 20.0, 40.0] + [np.inf] * 7
+    assert claims.learning_span(partly) == 4.0                       # over the three learned
+    assert claims.learning_span(partly, unlearned="inf") == np.inf   # not all learned: no finite span
+    assert claims.learning_span([10.0, 20.0, 40.0], unlearned="inf") == 4.0
+    with pytest.raises(ValueError, match="unlearned"):
+        claims.learning_span(partly, unlearned="drop")
+
+
 def test_learns_more_on_real_descents_and_fails_reversed_or_undertrained():
     spline, wide = _descent_firsts(budget=100)          # by step 100: all ten against the lowest few
     claims.learns_more(spline, wide, "B-splines", "wide Gaussians").require()

@@ -10,7 +10,7 @@ from kanpaper.experiments.bases_on_waves import (basis_features, basis_gradient_
                                                   run_basis_waves)
 from kanpaper.experiments.paper import basis_waves_configs
 from kanpaper.experiments.waves import WAVE_FREQUENCIES, phased_waves, random_phases, wave_amplitudes, wave_points
-from kanpaper.theory.bases import gram_predicts_learning, learning_ratio
+from kanpaper.analysis.claims import gram_predicts_learning, learning_span
 
 FLAT = ("cubic B-spline", "Gaussian, width = spacing", "Fourier")
 OTHERS = ("Gaussian, width = 2 x spacing", "Gaussian, fixed width 1 on [-2, 2]",
@@ -53,7 +53,7 @@ def test_training_follows_the_gram_matrix_and_the_claim_fails_without_it():
     firsts = gd_firsts(FLAT + OTHERS)
     gram_predicts_learning(firsts, FLAT).require()
     assert not gram_predicts_learning(firsts, OTHERS)                     # the split reversed
-    assert learning_ratio(firsts["Gaussian, width = 2 x spacing"]) > 1e3
+    assert learning_span(firsts["Gaussian, width = 2 x spacing"], unlearned="inf") > 1e3
     # under-trained: Adam for 300 steps has not learned every frequency of the flat bases
     short = {n: first_learned((r := run_basis_waves(config(n, steps=300), progress=False))["fraction"].mean(axis=1),
                               r["steps"]) for n in FLAT}
