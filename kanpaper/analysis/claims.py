@@ -19,7 +19,7 @@ from ..base.verdict import Verdict
 __all__ = ["final", "learning_spread", "rank_order", "common_spread", "mean_first_learned",
            "learns_low_to_high",
            "learns_strictly_low_to_high", "learns_lowest_first", "learned_by", "never_learns_highest",
-           "not_ahead", "learns_more", "learning_span", "gram_predicts_learning", "spreads_wider", "extension_learns_more",
+           "not_ahead", "learns_more", "learning_span", "gram_predicts_learning", "spreads_wider", "extension_ahead",
            "fractions_fall_with_frequency", "highest_fraction_at_most",
            "learns_all",
            "learns_closer_together", "kan_trains_below_mlp", "LEARNED_RMSE", "kan_overfits", "mlp_generalises",
@@ -205,13 +205,18 @@ def spreads_wider(first, other_first, name: str, other: str, factor: float = 3.0
                    f"last / first learned {span:.3g} against {other_span:.3g}", f">= {factor:g}x")
 
 
-def extension_learns_more(extended, start, end, name: str = "KAN") -> Verdict:
-    """Grid extension learns more frequencies than a fixed grid at its start size and at least as many as one at
-    its end size (each: a ``(F,)`` array of first iterations)."""
-    ext, lo, hi = (int(np.isfinite(_first(f)).sum()) for f in (extended, start, end))
-    return Verdict(f"{name}: grid extension learns more than either fixed grid", ext > lo and ext >= hi,
-                   f"extension {ext}, fixed start grid {lo}, fixed end grid {hi}",
-                   "more than the start grid and at least as many as the end grid")
+def extension_ahead(extended, start, end, name: str = "KAN") -> Verdict:
+    """Grid extension is ahead of a fixed grid at its start size (learns more frequencies, or as many with the last
+    of them learned sooner) and learns at least as many as a fixed grid at its end size (each: a ``(F,)`` array of
+    first iterations)."""
+    counts = [int(np.isfinite(_first(f)).sum()) for f in (extended, start, end)]
+    ext_last, lo_last = (float(_first(f)[np.isfinite(_first(f))].max(initial=-np.inf)) for f in (extended, start))
+    ahead = counts[0] > counts[1] or (counts[0] == counts[1] > 0 and ext_last < lo_last)
+    return Verdict(f"{name}: grid extension is ahead of the fixed start grid and level with the fixed end grid",
+                   ahead and counts[0] >= counts[2],
+                   f"learned: extension {counts[0]}, fixed start grid {counts[1]}, fixed end grid {counts[2]}; "
+                   f"last learned: extension {ext_last:.0f}, start grid {lo_last:.0f}",
+                   "more than the start grid, or as many learned sooner; at least as many as the end grid")
 
 
 def _fractions(fraction) -> np.ndarray:

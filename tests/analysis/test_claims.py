@@ -320,11 +320,36 @@ def test_width_three_not_ahead_of_width_ten():
     claims.not_ahead(TOGETHER, TOGETHER, 3000, "same", "same").require()     # a tie is not ahead
 
 
-def test_extension_learns_more_than_either_fixed_grid():
+def test_extension_ahead_of_its_start_grid_and_level_with_its_end_grid():
     few = [500, 900] + [np.inf] * 8
-    claims.extension_learns_more(TOGETHER, few, STAIRCASE).require()
-    assert not claims.extension_learns_more(STAIRCASE, few, TOGETHER)     # fewer than the end grid
-    assert not claims.extension_learns_more(few, few, few)                # no more than the start grid
+    claims.extension_ahead(TOGETHER, few, STAIRCASE).require()                 # more than the start grid
+    assert not claims.extension_ahead(STAIRCASE, few, TOGETHER)                # fewer than the end grid
+    assert not claims.extension_ahead(few, few, few)                           # no more, and no sooner
+    later = [t + 100 for t in TOGETHER]
+    claims.extension_ahead(TOGETHER, later, TOGETHER).require()                # as many, the last one sooner
+    assert not claims.extension_ahead(later, TOGETHER, TOGETHER)               # reversed: as many, later
+    assert not claims.extension_ahead([np.inf] * 10, [np.inf] * 10, [np.inf] * 10)   # nothing learned
+
+
+def test_extension_ahead_on_the_archived_grid_extension_runs_and_failing_cut_short():
+    """Notebook 06's claim 4 at the paper's budget (8,000 iterations). Its first form, 'more frequencies than the
+    start grid', fails at depth 3, where the fixed data grid G = 5 learns all ten too; cut at 2,000 iterations (the
+    end of the extension's first stage) the extension is not ahead of the start grid."""
+    from kanpaper.analysis.fourier import first_learned
+    from kanpaper.experiments.paper import GRID_EXTENSION_ARCHS, grid_extension_configs
+    from kanpaper.notebook import paper_archive
+    runs = {key: paper_archive().load(c) for key, c in grid_extension_configs("paper").items()}
+    assert all(run is not None for run in runs.values()), [key for key, run in runs.items() if run is None]
+
+    def first(run, until=None):
+        kept = run["steps"] <= (until or run["steps"][-1])
+        return first_learned(run["fraction"][kept].mean(axis=1), run["steps"][kept])
+    variants = ("data grid G5→40", "data grid G5", "data grid G40")
+    for arch in GRID_EXTENSION_ARCHS:
+        claims.extension_ahead(*(first(runs[arch, v]) for v in variants), name=str(arch)).require()
+        assert not claims.extension_ahead(*(first(runs[arch, v], until=2000) for v in variants))
+    ext, start = (int(np.isfinite(first(runs[(10, 3), v])).sum()) for v in variants[:2])
+    assert ext == start == 10                                                   # why the count form failed
 
 
 def test_fractions_fall_with_frequency_and_the_highest_lags():
