@@ -331,6 +331,32 @@ def test_extension_ahead_of_its_start_grid_and_level_with_its_end_grid():
     assert not claims.extension_ahead([np.inf] * 10, [np.inf] * 10, [np.inf] * 10)   # nothing learned
 
 
+def test_the_sweep_kan_claims_hold_on_the_archived_paper_budget_kans_and_fail_reversed():
+    """Notebook 06's claims 2 and 3 on the sweep's 24 KANs at 8,000 iterations: W10 D2 G5 never learns 50 Hz, the
+    main-panel KANs learn all ten, width 3 is never ahead of width 10; with the widths swapped claim 3 fails, and
+    the main-panel KANs cut at 500 iterations have not learned all ten."""
+    from kanpaper.analysis.fourier import first_learned
+    from kanpaper.experiments.paper import WAVES_SWEEP_KANS, waves_sweep_configs
+    from kanpaper.notebook import paper_archive
+    kans, _ = waves_sweep_configs("paper")
+    runs = {arch: paper_archive().load(c) for arch, c in zip(WAVES_SWEEP_KANS, kans)}
+    assert all(run is not None for run in runs.values()), [arch for arch, run in runs.items() if run is None]
+
+    def first(run, until=8000):
+        kept = run["steps"] <= until
+        return first_learned(run["fraction"][kept].mean(axis=1), run["steps"][kept])
+    claims.never_learns_highest(first(runs[10, 2, 5]), "KAN W10 D2 G5").require()
+    main_panel = [(10, d, g) for d in (3, 4) for g in (10, 20, 40)]
+    for arch in main_panel:
+        claims.learns_all(first(runs[arch]), str(arch)).require()
+    assert not any(claims.learns_all(first(runs[arch], until=500)) for arch in main_panel)
+    pairs = [(d, g) for d in (2, 3, 4) for g in (5, 10, 20, 40)]
+    for d, g in pairs:
+        claims.not_ahead(first(runs[3, d, g]), first(runs[10, d, g]), 8000, f"W3 D{d} G{g}", f"W10 D{d} G{g}").require()
+    swapped = [claims.not_ahead(first(runs[10, d, g]), first(runs[3, d, g]), 8000, "W10", "W3") for d, g in pairs]
+    assert not any(swapped)                                    # width 10 is ahead in every pair
+
+
 def test_extension_ahead_on_the_archived_grid_extension_runs_and_failing_cut_short():
     """Notebook 06's claim 4 at the paper's budget (8,000 iterations). Its first form, 'more frequencies than the
     start grid', fails at depth 3, where the fixed data grid G = 5 learns all ten too; cut at 2,000 iterations (the
