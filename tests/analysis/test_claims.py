@@ -689,3 +689,17 @@ def test_no_spike_on_nested_grids_in_the_archived_refinement_runs():
         claims.no_extension_spikes(run["train"], 100, name=str(key)).require()
     # the same curves read backwards rise where each stage began: the claim fails on them
     assert not all(claims.no_extension_spikes(run["train"][::-1], 100) for run in runs.values())
+
+
+def test_our_archived_4000_point_depth_3_kans_overfit_and_the_claim_fails_cut_short_or_on_depth_2():
+    """Notebook 08's first half at the paper's budget: with 4,000 training points our depth-3 KAN (500 steps)
+    overfits on both fields; cut at its 5th step it has not, and the depth-2 KAN does not."""
+    from kanpaper.experiments.paper import overfitting_configs
+    from kanpaper.notebook import paper_archive
+    configs = overfitting_configs("paper")
+    for sigma in (0.125, 0.25):
+        deep, shallow = (paper_archive().load(configs[m, sigma, 5000]) for m in ("kan3", "kan2"))
+        assert deep is not None and shallow is not None, f"sigma = {sigma}: the 4,000-point KANs are archived"
+        claims.kan_overfits(deep["train"], deep["test"]).require()
+        assert not claims.kan_overfits(deep["train"][:5], deep["test"][:5])
+        assert not claims.kan_overfits(shallow["train"], shallow["test"])
