@@ -209,8 +209,9 @@ def extension_ahead(extended, start, end, name: str = "KAN") -> Verdict:
     """Grid extension is ahead of a fixed grid at its start size (learns more frequencies, or as many with the last
     of them learned sooner) and learns at least as many as a fixed grid at its end size (each: a ``(F,)`` array of
     first iterations)."""
-    counts = [int(np.isfinite(_first(f)).sum()) for f in (extended, start, end)]
-    ext_last, lo_last = (float(_first(f)[np.isfinite(_first(f))].max(initial=-np.inf)) for f in (extended, start))
+    learned = [f[np.isfinite(f)] for f in map(_first, (extended, start, end))]
+    counts = [f.size for f in learned]
+    ext_last, lo_last = (float(f.max(initial=-np.inf)) for f in learned[:2])
     ahead = counts[0] > counts[1] or (counts[0] == counts[1] > 0 and ext_last < lo_last)
     return Verdict(f"{name}: grid extension is ahead of the fixed start grid and level with the fixed end grid",
                    ahead and counts[0] >= counts[2],
