@@ -31,7 +31,7 @@ import torch
 from .base.provenance import commit
 from .base.settings import THREADS_PER_RUN
 from .experiments.spec import total_steps
-from .notebook import ARCHIVE, notebook_runs, paper_archive, runs_of
+from .notebook import ARCHIVE, archive_manifest, notebook_runs, paper_archive, runs_of
 from .runs.cache import config_key
 from .runs.costs import cpu_model
 from .runs.replay import UNTIMED, Replay, recompute, replay
@@ -88,7 +88,7 @@ def numerics() -> dict[str, str]:
 
 def archived_runs() -> list[ArchivedRun]:
     """Every run in the archive's manifest, in key order (each matched to the notebook run it is)."""
-    manifest = json.loads((ARCHIVE / "MANIFEST.json").read_text())
+    manifest = archive_manifest()
     runs = {config_key(config): (fn, config) for fn, config in runs_of(None, "paper")}
     unknown = sorted(set(manifest) - set(runs))
     if unknown:
@@ -179,7 +179,7 @@ def update_manifest(path: Path, key: str, entry: dict[str, Any] | None) -> None:
 def coverage() -> list[dict[str, Any]]:
     """Per notebook, its paper-budget runs and how many the archive holds: ``notebook``, ``runs``,
     ``archived``, ``hours`` (their wall time, the last part where a run resumed), ``machines``."""
-    manifest = json.loads((ARCHIVE / "MANIFEST.json").read_text())
+    manifest = archive_manifest()
     rows = []
     for notebook, calls in notebook_runs("paper").items():
         keys = list(dict.fromkeys(config_key(config) for _, configs in calls for config in configs))

@@ -29,7 +29,7 @@ from .experiments import efficiency, first_extension, grf, paper, poisson, waves
 from .experiments.paper import budget
 from .runs.cache import ResultsCache, config_key
 
-__all__ = ["Session", "setup", "ARCHIVE", "paper_archive", "pykan_first_extension", "superseded_archive",
+__all__ = ["Session", "setup", "ARCHIVE", "paper_archive", "archive_manifest", "pykan_first_extension", "superseded_archive",
            "notebook_runs", "runs_of"]
 
 FIGURES_ENV, CACHE_ENV = "KANPAPER_FIGURES", "KANPAPER_CACHE"
@@ -41,6 +41,12 @@ def paper_archive() -> ResultsCache:
     """The committed results archive of paper-scale runs (``results/paper/``, filled by
     ``scripts/archive_paper_runs.py``): a notebook at any scale reads the paper's budgets from it."""
     return ResultsCache(ARCHIVE)
+
+
+def archive_manifest() -> dict[str, dict[str, Any]]:
+    """The archive's manifest (``results/paper/MANIFEST.json``): per cache key, how the run was made (its commit,
+    machine, threads, ``wall_seconds`` and versions)."""
+    return json.loads((ARCHIVE / "MANIFEST.json").read_text())
 
 
 def pykan_first_extension() -> dict | None:
