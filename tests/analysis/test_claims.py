@@ -703,3 +703,20 @@ def test_our_archived_4000_point_depth_3_kans_overfit_and_the_claim_fails_cut_sh
         claims.kan_overfits(deep["train"], deep["test"]).require()
         assert not claims.kan_overfits(deep["train"][:5], deep["test"][:5])
         assert not claims.kan_overfits(shallow["train"], shallow["test"])
+
+
+@pytest.mark.parametrize("sigma", [0.125])
+def test_more_data_cures_our_archived_depth_3_kans_overfitting_and_fails_without_the_data_or_cut_short(sigma):
+    """Notebook 08's claim at the paper's budget, on our archived depth-3 KANs with 4,000 and 40,000 training
+    points (500 steps each). It fails when the 4,000-point run stands in for the 40,000-point one (no more data),
+    and on the 40,000-point run cut at its 3rd step (not yet below the few-point run's lowest test error)."""
+    from kanpaper.experiments.paper import overfitting_configs
+    from kanpaper.notebook import paper_archive
+    configs = overfitting_configs("paper")
+    small, large = (paper_archive().load(configs["kan3", sigma, n]) for n in (5000, 50000))
+    assert small is not None and large is not None, f"sigma = {sigma}: the depth-3 KAN is archived at both sizes"
+    cured = claims.more_data_cures_overfitting(small["train"], small["test"], large["train"], large["test"])
+    cured.require()
+    assert not claims.more_data_cures_overfitting(small["train"], small["test"], small["train"], small["test"])
+    assert not claims.more_data_cures_overfitting(small["train"], small["test"], large["train"][:3],
+                                                  large["test"][:3])
