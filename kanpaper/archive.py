@@ -178,7 +178,7 @@ def update_manifest(path: Path, key: str, entry: dict[str, Any] | None) -> None:
 
 def coverage() -> list[dict[str, Any]]:
     """Per notebook, its paper-budget runs and how many the archive holds: ``notebook``, ``runs``,
-    ``archived``, ``hours`` (their wall time, the last part where a run resumed), ``machines``."""
+    ``archived``, ``hours`` (their wall time, a resumed run's parts added), ``machines``."""
     manifest = archive_manifest()
     rows = []
     for notebook, calls in notebook_runs("paper").items():

@@ -29,8 +29,8 @@ from .experiments import efficiency, first_extension, grf, paper, poisson, waves
 from .experiments.paper import budget
 from .runs.cache import ResultsCache, config_key
 
-__all__ = ["Session", "setup", "ARCHIVE", "paper_archive", "archive_manifest", "pykan_first_extension", "superseded_archive",
-           "notebook_runs", "runs_of"]
+__all__ = ["Session", "setup", "ARCHIVE", "paper_archive", "archive_manifest", "pykan_first_extension",
+           "superseded_archive", "notebook_runs", "runs_of"]
 
 FIGURES_ENV, CACHE_ENV = "KANPAPER_FIGURES", "KANPAPER_CACHE"
 DEFAULT_FIGURES, DEFAULT_CACHE = "../build/figures/{scale}", "../.cache/results"     # relative to notebooks/
