@@ -113,6 +113,9 @@ FIGURE_1_MLPS = [(256, 10), (256, 6), (128, 6)]                       # ReLU MLP
 FIGURE_1_KANS = [(10, 3, 10), (10, 3, 40), (10, 4, 10), (10, 4, 40)]  # KANs, k = 3: (width, depth, G)
 WAVES_SWEEP_KANS = [(w, d, g) for w in (3, 10) for d in (2, 3, 4) for g in (5, 10, 20, 40)]
 WAVES_SWEEP_MLPS = [(w, d) for d in (6, 10) for w in (32, 64, 128, 256)]
+# the sweep's MLPs one size step apart, (smaller, larger): the width doubled at a depth, the depth 6 -> 10 at a width
+WAVES_SWEEP_MLP_STEPS = ([((w, d), (2 * w, d)) for w, d in WAVES_SWEEP_MLPS if (2 * w, d) in WAVES_SWEEP_MLPS]
+                         + [((w, 6), (w, 10)) for w, d in WAVES_SWEEP_MLPS if d == 6])
 
 
 def waves_kan(width: int, depth: int, grid_size: int) -> ModelSpec:

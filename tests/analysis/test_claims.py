@@ -643,7 +643,7 @@ def test_the_sweep_mlp_claim_holds_at_the_kan_budget_on_archived_runs_and_failed
     from kanpaper.notebook import paper_archive
     _, mlps = waves_sweep_configs("paper")
     held = [run for config in mlps if (run := paper_archive().load(config)) is not None]
-    assert len(held) >= 6, f"{len(held)} sweep MLPs archived; required at least the six archived so far"
+    assert len(held) == 8, f"{len(held)} sweep MLPs archived; required all eight"
     for run in held:
         at_kan_budget = run["fraction"][np.searchsorted(run["steps"], 8000)].mean(axis=0)
         claims.fractions_fall_with_frequency(at_kan_budget).require()
@@ -720,3 +720,30 @@ def test_more_data_cures_our_archived_depth_3_kans_overfitting_and_fails_without
     assert not claims.more_data_cures_overfitting(small["train"], small["test"], small["train"], small["test"])
     assert not claims.more_data_cures_overfitting(small["train"], small["test"], large["train"][:3],
                                                   large["test"][:3])
+
+
+def test_a_larger_mlp_is_never_behind_on_the_archived_sweep_and_the_claim_fails_reversed_or_cut_short():
+    """Notebook 06's claim 5 on the eight archived sweep MLPs (80,000 iterations): for each size step (width doubled,
+    or depth 6 -> 10) the smaller MLP is not ahead of the larger. Read with the sizes swapped it fails; and cut at
+    2,000 iterations, where each has learned 5 Hz at most, the W256 D10 has learned it later than the W128 D10 and
+    the W256 D6: the claim is about the whole staircase, not its first step."""
+    from kanpaper.analysis.fourier import first_learned
+    from kanpaper.experiments.paper import WAVES_SWEEP_MLP_STEPS, WAVES_SWEEP_MLPS, waves_sweep_configs
+    from kanpaper.notebook import paper_archive
+    _, mlps = waves_sweep_configs("paper")
+    runs = dict(zip(WAVES_SWEEP_MLPS, (paper_archive().load(config) for config in mlps)))
+    assert all(run is not None for run in runs.values()), "all eight sweep MLPs are archived"
+
+    def first(size, steps=80_000):
+        run = runs[size]
+        kept = run["steps"] <= steps
+        return first_learned(run["fraction"][kept].mean(axis=1), run["steps"][kept])
+
+    def behind(small, large, steps=80_000):
+        return claims.not_ahead(first(small, steps), first(large, steps), steps, f"W{small[0]} D{small[1]}",
+                                f"W{large[0]} D{large[1]}")
+
+    for small, large in WAVES_SWEEP_MLP_STEPS:
+        behind(small, large).require()
+    assert not any(behind(large, small) for small, large in WAVES_SWEEP_MLP_STEPS)
+    assert not all(behind(small, large, steps=2_000) for small, large in WAVES_SWEEP_MLP_STEPS)
