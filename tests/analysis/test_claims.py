@@ -331,11 +331,18 @@ def test_extension_ahead_of_its_start_grid_and_level_with_its_end_grid():
     assert not claims.extension_ahead([np.inf] * 10, [np.inf] * 10, [np.inf] * 10)   # nothing learned
 
 
+def _first_learned(run, until=None):
+    """Each frequency's first learned iteration, shape ``(frequencies,)``, in an archived waves run (its fraction
+    ``(records, repeats, frequencies)`` averaged over the repeats), from the records up to iteration ``until``."""
+    from kanpaper.analysis.fourier import first_learned
+    kept = run["steps"] <= (run["steps"][-1] if until is None else until)
+    return first_learned(run["fraction"][kept].mean(axis=1), run["steps"][kept])
+
+
 def test_the_sweep_kan_claims_hold_on_the_archived_paper_budget_kans_and_fail_reversed():
     """Notebook 06's claims 2 and 3 on the sweep's 24 KANs at 8,000 iterations: W10 D2 G5 never learns 50 Hz, the
     main-panel KANs learn all ten, width 3 is never ahead of width 10; with the widths swapped claim 3 fails, and
     the main-panel KANs cut at 500 iterations have not learned all ten."""
-    from kanpaper.analysis.fourier import first_learned
     from kanpaper.experiments.paper import WAVES_SWEEP_KANS, waves_sweep_configs
     from kanpaper.notebook import paper_archive
     kans, _ = waves_sweep_configs("paper")
@@ -343,8 +350,7 @@ def test_the_sweep_kan_claims_hold_on_the_archived_paper_budget_kans_and_fail_re
     assert all(run is not None for run in runs.values()), [arch for arch, run in runs.items() if run is None]
 
     def first(run, until=8000):
-        kept = run["steps"] <= until
-        return first_learned(run["fraction"][kept].mean(axis=1), run["steps"][kept])
+        return _first_learned(run, until)
     claims.never_learns_highest(first(runs[10, 2, 5]), "KAN W10 D2 G5").require()
     main_panel = [(10, d, g) for d in (3, 4) for g in (10, 20, 40)]
     for arch in main_panel:
@@ -361,20 +367,15 @@ def test_extension_ahead_on_the_archived_grid_extension_runs_and_failing_cut_sho
     """Notebook 06's claim 4 at the paper's budget (8,000 iterations). Its first form, 'more frequencies than the
     start grid', fails at depth 3, where the fixed data grid G = 5 learns all ten too; cut at 2,000 iterations (the
     end of the extension's first stage) the extension is not ahead of the start grid."""
-    from kanpaper.analysis.fourier import first_learned
     from kanpaper.experiments.paper import GRID_EXTENSION_ARCHS, grid_extension_configs
     from kanpaper.notebook import paper_archive
     runs = {key: paper_archive().load(c) for key, c in grid_extension_configs("paper").items()}
     assert all(run is not None for run in runs.values()), [key for key, run in runs.items() if run is None]
-
-    def first(run, until=None):
-        kept = run["steps"] <= (until or run["steps"][-1])
-        return first_learned(run["fraction"][kept].mean(axis=1), run["steps"][kept])
     variants = ("data grid G5→40", "data grid G5", "data grid G40")
     for arch in GRID_EXTENSION_ARCHS:
-        claims.extension_ahead(*(first(runs[arch, v]) for v in variants), name=str(arch)).require()
-        assert not claims.extension_ahead(*(first(runs[arch, v], until=2000) for v in variants))
-    ext, start = (int(np.isfinite(first(runs[(10, 3), v])).sum()) for v in variants[:2])
+        claims.extension_ahead(*(_first_learned(runs[arch, v]) for v in variants), name=str(arch)).require()
+        assert not claims.extension_ahead(*(_first_learned(runs[arch, v], until=2000) for v in variants))
+    ext, start = (int(np.isfinite(_first_learned(runs[(10, 3), v])).sum()) for v in variants[:2])
     assert ext == start == 10                                                   # why the count form failed
 
 
@@ -587,7 +588,6 @@ def test_learns_more_on_real_descents_and_fails_reversed_or_undertrained():
 
 
 def _archived_figure_1_runs():
-    from kanpaper.analysis.fourier import first_learned
     from kanpaper.experiments.paper import figure_1_configs
     from kanpaper.experiments.spec import describe
     from kanpaper.notebook import paper_archive
@@ -596,7 +596,7 @@ def _archived_figure_1_runs():
         for config in figure_1_configs(profile, "paper"):
             run = paper_archive().load(config)
             if run is not None:
-                runs[profile, describe(config)] = (run, first_learned(run["fraction"].mean(axis=1), run["steps"]))
+                runs[profile, describe(config)] = (run, _first_learned(run))
     return runs
 
 
@@ -619,20 +619,15 @@ def test_the_waves_claims_hold_on_our_archived_paper_budget_runs():
 
 
 def test_the_waves_claims_fail_on_archived_runs_reversed_or_cut_short():
-    from kanpaper.analysis.fourier import first_learned
     runs = _archived_figure_1_runs()
     mlp_run, mlp_first = runs["equal", "MLP W256 D10"]
     kan_run, kan_first = runs["equal", "KAN W10 D3 G10"]
     assert not claims.learns_low_to_high(mlp_first[::-1])
     assert not claims.learns_lowest_first(mlp_first[::-1])
-
-    def cut(run, iterations):
-        kept = run["steps"] <= iterations
-        return first_learned(run["fraction"][kept].mean(axis=1), run["steps"][kept])
-    assert not claims.learns_low_to_high(cut(mlp_run, 3000))          # two learned: too few to be a staircase
-    assert not claims.learns_all(cut(kan_run, 1000))                  # the KAN stopped at 1,000 of its 8,000
-    assert not claims.learned_by(mlp_first, 30000, 5)                  # by 30,000 the MLP has learned all ten
-    assert not claims.learns_closer_together([mlp_first], [kan_first])  # the roles swapped
+    assert not claims.learns_low_to_high(_first_learned(mlp_run, 3000))   # two learned: too few to be a staircase
+    assert not claims.learns_all(_first_learned(kan_run, 1000))           # the KAN stopped at 1,000 of its 8,000
+    assert not claims.learned_by(mlp_first, 30000, 5)                     # by 30,000 the MLP has learned all ten
+    assert not claims.learns_closer_together([mlp_first], [kan_first])    # the roles swapped
 
 
 def test_the_sweep_mlp_claim_holds_at_the_kan_budget_on_archived_runs_and_failed_as_first_stated():
@@ -727,21 +722,15 @@ def test_a_larger_mlp_is_never_behind_on_the_archived_sweep_and_the_claim_fails_
     or depth 6 -> 10) the smaller MLP is not ahead of the larger. Read with the sizes swapped it fails; and cut at
     2,000 iterations, where each has learned 5 Hz at most, the W256 D10 has learned it later than the W128 D10 and
     the W256 D6: the claim is about the whole staircase, not its first step."""
-    from kanpaper.analysis.fourier import first_learned
     from kanpaper.experiments.paper import WAVES_SWEEP_MLP_STEPS, WAVES_SWEEP_MLPS, waves_sweep_configs
     from kanpaper.notebook import paper_archive
     _, mlps = waves_sweep_configs("paper")
     runs = dict(zip(WAVES_SWEEP_MLPS, (paper_archive().load(config) for config in mlps)))
     assert all(run is not None for run in runs.values()), "all eight sweep MLPs are archived"
 
-    def first(size, steps=80_000):
-        run = runs[size]
-        kept = run["steps"] <= steps
-        return first_learned(run["fraction"][kept].mean(axis=1), run["steps"][kept])
-
     def behind(small, large, steps=80_000):
-        return claims.not_ahead(first(small, steps), first(large, steps), steps, f"W{small[0]} D{small[1]}",
-                                f"W{large[0]} D{large[1]}")
+        return claims.not_ahead(_first_learned(runs[small], steps), _first_learned(runs[large], steps), steps,
+                                f"W{small[0]} D{small[1]}", f"W{large[0]} D{large[1]}")
 
     for small, large in WAVES_SWEEP_MLP_STEPS:
         behind(small, large).require()
