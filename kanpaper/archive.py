@@ -190,6 +190,16 @@ def coverage() -> list[dict[str, Any]]:
     return rows
 
 
+def coverage_table() -> str:
+    """:func:`coverage` as the table ``--coverage`` prints (and the README quotes): one line per notebook."""
+    rows = coverage()
+    width = max(len(row["notebook"]) for row in rows) + 2
+    lines = [f"{'notebook':<{width}} {'archived':>9} {'wall hours':>10}  made on"]
+    lines += [f"{row['notebook']:<{width}} {row['archived']:>4} / {row['runs']:<3} {row['hours']:>10.1f}  "
+              f"{', '.join(row['machines']) or '-'}" for row in rows]
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0].strip("`: "))
     parser.add_argument("--all", action="store_true", help="every archived run (default: the cheapest per "
@@ -205,12 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "clean checkout), then verify against it")
     args = parser.parse_args(argv)
     if args.coverage:
-        rows = coverage()
-        width = max(len(row["notebook"]) for row in rows) + 2
-        print(f"{'notebook':<{width}} {'archived':>9} {'wall hours':>10}  made on")
-        for row in rows:
-            print(f"{row['notebook']:<{width}} {row['archived']:>4} / {row['runs']:<3} {row['hours']:>10.1f}  "
-                  f"{', '.join(row['machines']) or '-'}")
+        print(coverage_table())
         return 0
     here = commit()
     torch.set_num_threads(THREADS_PER_RUN)

@@ -79,3 +79,27 @@ def test_the_paper_budget_column_is_the_archives_coverage():
             assert counted and tuple(map(int, counted.groups())) == held[name], (name, cell, held[name])
         else:
             assert not counted and "runs" in cell, (name, cell)
+
+
+COVERAGE_BLOCK = re.compile(r"\n  ```\n(  notebook +archived +wall hours.*?)\n  ```\n(.*?)\n\n## ", flags=re.S)
+
+
+def test_the_readme_coverage_block_is_what_the_archive_prints():
+    """The README quotes ``python -m kanpaper.archive --coverage``: its counts and wall hours are the manifest's."""
+    from kanpaper.archive import coverage_table
+    quoted = "\n".join(line[2:] for line in COVERAGE_BLOCK.search(README).group(1).splitlines())
+    assert quoted == coverage_table(), ("the README's coverage block is stale; paste what "
+                                        "`python -m kanpaper.archive --coverage` prints now:\n" + coverage_table())
+
+
+def test_every_decimal_of_the_archive_paragraph_is_printed_by_a_notebook_it_names():
+    """The paragraph under the coverage block says what each notebook's archived runs took and what is still to come
+    (hours, ratios): each decimal is one that a notebook it names prints."""
+    paragraph = COVERAGE_BLOCK.search(README).group(2)
+    named = sorted(set(re.findall(r"\b(\d\d)'s\b", paragraph)))
+    assert named and set(named) <= set(BY_NUMBER), named
+    shown = [w for number in named for w in printed(json.loads(BY_NUMBER[number].read_text()))]
+    for pattern in NOT_FINDINGS + README_SETTINGS + [re.compile(r"σ\s*=\s*[\d.]+")]:
+        paragraph = pattern.sub(" ", paragraph)
+    missing = [str(v) for v in values(paragraph) if not any(same(v, w) for w in shown)]
+    assert not missing, f"decimals in the README's archive paragraph that notebooks {named} do not print: {missing}"
