@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-DECIMAL = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?[eE][-+−]?\d+|\d+\.\d+)(?![\w.])")
+DECIMAL = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?[eE][-+−]?\d+|\d+\.\d+)(?![^\Wx]|\.)")
 TYPESET = re.compile(r"(\d+(?:\.\d+)?)\s*\\cdot\s*10\^\{?([-−]?\d+)\}?")
 NOT_FINDINGS = [re.compile(p) for p in (r"\$[^$]*\$", r"arXiv[: ]\S+",
                                         r"(Theorem|Corollary|Lemma|Section|Figure|Table|Eq\.?|§|v)\s*\d+(\.\d+)*")]
@@ -118,6 +118,13 @@ def test_a_stale_number_is_found():
     assert unprinted(notebook) == ["0.003"]
     notebook["cells"][1]["outputs"][0]["text"] = "test 3.02e-03\n"
     assert unprinted(notebook) == []
+
+
+def test_a_stale_ratio_is_found():
+    """A ratio written ``1.5x`` is a finding like any decimal, in prose and in the outputs."""
+    notebook = {"cells": [{"cell_type": "markdown", "source": ["test 20.9x train, against 1.5x at G = 50"]},
+                          {"cell_type": "code", "source": [], "outputs": [{"text": "(20.9x train)\n(1.6x train)\n"}]}]}
+    assert unprinted(notebook) == ["1.5"]
 
 
 def test_a_stale_number_typeset_in_a_formula_is_found():
