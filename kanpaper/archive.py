@@ -7,6 +7,9 @@ bit. It prints one row per run and exits non-zero if a run that records its comm
 that record no commit were made before runs were pinned to one thread of every kind (torch's and the BLAS's); no
 checkout is expected to give their bits, and they are listed as such.
 
+``--coverage`` prints how many of each notebook's paper-budget runs the archive holds (the README quotes it);
+``--pending`` lists the runs it does not hold, with how far each one's checkpoint got.
+
 A run's bits are those of the code *and* of the CPU: another CPU model, or another instruction set for torch's
 kernels (AVX-512 against AVX2), sums in another order and differs in the last bits from the first step. A run made
 on another CPU is therefore compared with a *replay reference* for this CPU where one is committed
@@ -21,6 +24,7 @@ import fcntl
 import json
 import re
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -30,14 +34,15 @@ import torch
 
 from .base.provenance import commit
 from .base.settings import THREADS_PER_RUN
-from .experiments.spec import total_steps
+from .experiments.spec import describe, total_steps
 from .notebook import ARCHIVE, archive_manifest, notebook_runs, paper_archive, runs_of
 from .runs.cache import config_key
 from .runs.costs import cpu_model
 from .runs.replay import UNTIMED, Replay, recompute, replay
+from .training.checkpoint import CorruptCheckpoint, checkpoint_dir, progress
 
 __all__ = ["ArchivedRun", "archived_runs", "numerics", "REFERENCES", "to_verify", "prefix_steps", "Verification",
-           "verify", "record_reference", "update_manifest", "coverage", "main"]
+           "verify", "record_reference", "update_manifest", "coverage", "coverage_table", "pending", "pending_table", "main"]
 
 REFERENCES = ARCHIVE / "replays"
 
@@ -200,6 +205,53 @@ def coverage_table() -> str:
     return "\n".join(lines)
 
 
+def pending() -> list[dict[str, Any]]:
+    """The paper-budget runs the archive does not hold, per notebook in its order: ``notebook``, ``run`` (its
+    label), ``key``, ``steps`` (all of them) and ``progress`` (:func:`~kanpaper.training.checkpoint.progress` of its
+    checkpoint: None where the run has not started here, the error's text where no checkpoint file is intact)."""
+    manifest = archive_manifest()
+    rows = []
+    for notebook, calls in notebook_runs("paper").items():
+        configs = {config_key(config): config for _, configs in calls for config in configs}
+        for key, config in configs.items():
+            if key in manifest:
+                continue
+            try:
+                state = progress(key)
+            except CorruptCheckpoint as error:
+                state = str(error)
+            label = describe(config, problem=True) + (f", {config['n_points']:,} points" if "n_points" in config
+                                                       else "")
+            rows.append({"notebook": notebook, "run": label, "key": key, "steps": total_steps(config),
+                         "progress": state})
+    return rows
+
+
+def pending_table(now: float | None = None) -> str:
+    """:func:`pending` as ``--pending`` prints it: one line per run, with its checkpoint's step, the compute so far,
+    the time still to go at that pace and when the checkpoint was written (``now``: seconds since the epoch)."""
+    now = time.time() if now is None else now
+    rows = pending()
+    width = max([len(row["run"]) for row in rows] + [3])
+    lines = [f"{len(rows)} paper-budget runs not archived (checkpoints in {checkpoint_dir()})"]
+    notebook = None
+    for row in rows:
+        if row["notebook"] != notebook:
+            notebook = row["notebook"]
+            lines.append(notebook)
+        state = row["progress"]
+        if state is None:
+            status = "not started"
+        elif isinstance(state, str):
+            status = f"checkpoint unusable ({state}): it restarts from scratch"
+        else:
+            to_go = state["seconds"] / max(state["done"], 1) * (row["steps"] - state["done"])
+            status = (f"step {state['done']:,} of {row['steps']:,}, {state['seconds'] / 3600:.2f} h computed, "
+                      f"about {to_go / 3600:.1f} h to go at that pace; saved {(now - state['saved']) / 60:.0f} min ago")
+        lines.append(f"  {row['run']:<{width}}  {status}")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0].strip("`: "))
     parser.add_argument("--all", action="store_true", help="every archived run (default: the cheapest per "
@@ -210,12 +262,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "the commit and steps of the replay")
     parser.add_argument("--coverage", action="store_true",
                         help="print, per notebook, how many of its paper-budget runs the archive holds, and stop")
+    parser.add_argument("--pending", action="store_true",
+                        help="print the paper-budget runs not archived, with how far their checkpoints got, and "
+                             "stop")
     parser.add_argument("--reference", action="store_true",
                         help="write this CPU's replay reference of each chosen run made on another CPU (from a "
                              "clean checkout), then verify against it")
     args = parser.parse_args(argv)
     if args.coverage:
         print(coverage_table())
+        return 0
+    if args.pending:
+        print(pending_table())
         return 0
     here = commit()
     torch.set_num_threads(THREADS_PER_RUN)

@@ -99,3 +99,27 @@ def test_coverage_counts_the_archived_runs_of_each_notebook():
     held = {run.key for run in RUNS}
     assert held == set(manifest)
     assert max(row["archived"] for row in rows.values()) <= len(held)
+
+
+def test_pending_lists_the_runs_not_archived_with_their_checkpoints_progress(tmp_path, monkeypatch):
+    """``--pending``: every paper-budget run that coverage counts as missing, none archived, and for a run with a
+    checkpoint its step, the time to go at its pace so far and the checkpoint's age; an unusable one is said."""
+    from kanpaper.training import checkpoint as checkpoints
+    monkeypatch.setenv(checkpoints.CHECKPOINT_DIR_ENV, str(tmp_path))
+    rows = archive.pending()
+    missing = {row["notebook"]: row["runs"] - row["archived"] for row in archive.coverage()}
+    assert {n: sum(r["notebook"] == n for r in rows) for n in missing if missing[n]} == \
+        {n: k for n, k in missing.items() if k}
+    manifest = json.loads((ARCHIVE / "MANIFEST.json").read_text())
+    assert not {row["key"] for row in rows} & set(manifest)
+    first, second = rows[0], rows[1]
+    checkpoints.for_run(first["key"]).save({"done": first["steps"] // 4, "seconds": 3600.0})
+    checkpoints.for_run(second["key"]).path.write_bytes(b"half a file")
+    saved = (tmp_path / f"{first['key']}.pt").stat().st_mtime
+    table = archive.pending_table(now=saved + 600).splitlines()
+    line = next(text for text in table if first["run"] in text)
+    assert f"step {first['steps'] // 4:,} of {first['steps']:,}, 1.00 h computed, about 3.0 h to go" in line
+    assert line.endswith("saved 10 min ago")
+    assert "checkpoint unusable (not a kanpaper checkpoint): it restarts from scratch" in \
+        next(text for text in table if second["run"] in text)
+    assert table[0].startswith(f"{len(rows)} paper-budget runs not archived")

@@ -28,8 +28,8 @@ from typing import Any, Iterator
 
 import torch
 
-__all__ = ["CHECKPOINT_DIR_ENV", "CHECKPOINT_SECONDS_ENV", "Checkpoint", "checkpoint_dir", "for_run", "active",
-           "current"]
+__all__ = ["CHECKPOINT_DIR_ENV", "CHECKPOINT_SECONDS_ENV", "Checkpoint", "checkpoint_dir", "for_run", "progress",
+           "active", "current"]
 
 CHECKPOINT_DIR_ENV = "KANPAPER_CHECKPOINTS"
 CHECKPOINT_SECONDS_ENV = "KANPAPER_CHECKPOINT_SECONDS"
@@ -124,6 +124,27 @@ def for_run(key: str) -> Checkpoint:
     except ValueError:
         raise ValueError(f"{CHECKPOINT_SECONDS_ENV} must be a number of seconds, got {seconds!r}") from None
     return Checkpoint(checkpoint_dir() / f"{key}.pt", every)
+
+
+def progress(key: str) -> dict[str, Any] | None:
+    """How far the run with cache key ``key`` got, read from its checkpoint without touching it (another process
+    may be computing the run): ``done`` (steps), ``seconds`` (compute so far, resumed parts added) and ``saved``
+    (when the file was written, seconds since the epoch), from the newest intact file; None where the run has no
+    checkpoint. Raises :class:`CorruptCheckpoint` where no file is intact."""
+    checkpoint = for_run(key)
+    candidates = [p for p in (checkpoint.path, checkpoint.previous) if p.exists()]
+    for i, path in enumerate(candidates):
+        try:
+            saved = path.stat().st_mtime
+            state = _read(path)
+        except FileNotFoundError:          # replaced by the run between the listing and the read: take the next
+            continue
+        except CorruptCheckpoint:
+            if i + 1 == len(candidates):
+                raise
+            continue
+        return {"done": int(state["done"]), "seconds": float(state["seconds"]), "saved": saved}
+    return None
 
 
 _ACTIVE: ContextVar[Checkpoint | None] = ContextVar("kanpaper_checkpoint", default=None)

@@ -176,3 +176,21 @@ def test_checkpoint_settings_are_checked(tmp_path, monkeypatch):
         Checkpoint(tmp_path / "x.pt", -1)
     monkeypatch.delenv(checkpoints.CHECKPOINT_DIR_ENV)
     assert checkpoints.checkpoint_dir() == Path.home() / ".cache" / "kanpaper" / "checkpoints"
+
+
+def test_progress_reads_a_runs_checkpoint_without_touching_it(tmp_path, monkeypatch):
+    """What ``python -m kanpaper.archive --pending`` shows of a run being computed: its step and compute so far,
+    from the newest intact file, leaving every file as it was (the run may be writing them)."""
+    monkeypatch.setenv(checkpoints.CHECKPOINT_DIR_ENV, str(tmp_path))
+    assert checkpoints.progress("abc") is None                            # not started
+    checkpoint = checkpoints.for_run("abc")
+    checkpoint.save({"done": 7, "seconds": 12.5})
+    checkpoint.save({"done": 9, "seconds": 20.0})
+    assert {k: v for k, v in checkpoints.progress("abc").items() if k != "saved"} == {"done": 9, "seconds": 20.0}
+    checkpoint.path.write_bytes(checkpoint.path.read_bytes()[:-3])        # truncated: the one before is read
+    before = sorted((p.name, p.read_bytes()) for p in tmp_path.iterdir())
+    assert checkpoints.progress("abc")["done"] == 7
+    assert sorted((p.name, p.read_bytes()) for p in tmp_path.iterdir()) == before
+    checkpoint.previous.write_bytes(b"not a checkpoint")
+    with pytest.raises(checkpoints.CorruptCheckpoint, match="not a kanpaper checkpoint"):    # neither is intact
+        checkpoints.progress("abc")
