@@ -42,7 +42,8 @@ from .runs.replay import UNTIMED, Replay, recompute, replay
 from .training.checkpoint import CorruptCheckpoint, checkpoint_dir, progress
 
 __all__ = ["ArchivedRun", "archived_runs", "numerics", "REFERENCES", "to_verify", "prefix_steps", "Verification",
-           "verify", "record_reference", "update_manifest", "coverage", "coverage_table", "pending", "pending_table", "main"]
+           "verify", "record_reference", "update_manifest", "coverage", "coverage_table", "pending", "pending_table",
+           "main"]
 
 REFERENCES = ARCHIVE / "replays"
 

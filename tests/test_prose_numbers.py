@@ -123,7 +123,8 @@ def test_a_stale_number_is_found():
 def test_a_stale_ratio_is_found():
     """A ratio written ``1.5x`` is a finding like any decimal, in prose and in the outputs."""
     notebook = {"cells": [{"cell_type": "markdown", "source": ["test 20.9x train, against 1.5x at G = 50"]},
-                          {"cell_type": "code", "source": [], "outputs": [{"text": "(20.9x train)\n(1.6x train)\n"}]}]}
+                          {"cell_type": "code", "source": [],
+                           "outputs": [{"text": "(20.9x train)\n(1.6x train)\n"}]}]}
     assert unprinted(notebook) == ["1.5"]
 
 
