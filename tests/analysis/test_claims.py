@@ -738,15 +738,16 @@ def test_a_larger_mlp_is_never_behind_on_the_archived_sweep_and_the_claim_fails_
     assert not all(behind(small, large, steps=2_000) for small, large in WAVES_SWEEP_MLP_STEPS)
 
 
-@pytest.mark.parametrize("model", ["kan2", "kan4"])
-def test_our_archived_40000_point_kans_run_on_where_the_authors_turned_nan(model):
-    """Notebook 08's finding at the paper's budget: the authors' 40,000-point depth-2 and depth-4 KANs at sigma = 1/8
-    turned NaN at step 101 (after the first grid extension); ours are finite to their 500th step and do not overfit."""
+@pytest.mark.parametrize("model,sigma", [("kan2", 0.125), ("kan4", 0.125), ("kan4", 0.25)])
+def test_our_archived_40000_point_kans_run_on_where_the_authors_turned_nan(model, sigma):
+    """Notebook 08's finding at the paper's budget: the authors' 40,000-point depth-2 KAN at sigma = 1/8 and their
+    depth-4 KANs turned NaN at step 101 (after the first grid extension); ours are finite to their 500th step and do
+    not overfit."""
     from kanpaper.experiments.paper import overfitting_configs
     from kanpaper.notebook import paper_archive
-    ours = paper_archive().load(overfitting_configs("paper")[model, 0.125, 50000])
-    assert ours is not None, f"the 40,000-point {model} at sigma = 1/8 is archived"
-    theirs = rmse(model, 3, 0.125, "test", "overfit")
+    ours = paper_archive().load(overfitting_configs("paper")[model, sigma, 50000])
+    assert ours is not None, f"the 40,000-point {model} at sigma = {sigma} is archived"
+    theirs = rmse(model, 3, sigma, "test", "overfit")
     assert np.isfinite(theirs[:100]).all() and np.isnan(theirs[100:]).all(), "theirs: NaN from step 101 on"
     assert ours["diverged_at"] < 0 and np.isfinite(ours["test"]).all() and len(ours["test"]) == 500
     assert not claims.kan_overfits(ours["train"], ours["test"])
