@@ -32,16 +32,15 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
-from .base.provenance import commit
+from .base.provenance import commit, numerics
 from .base.settings import THREADS_PER_RUN
 from .experiments.spec import describe, total_steps
 from .notebook import ARCHIVE, archive_manifest, notebook_runs, paper_archive, runs_of
 from .runs.cache import config_key
-from .runs.costs import cpu_model
 from .runs.replay import UNTIMED, Replay, recompute, replay
 from .training.checkpoint import CorruptCheckpoint, checkpoint_dir, progress
 
-__all__ = ["ArchivedRun", "archived_runs", "numerics", "REFERENCES", "to_verify", "prefix_steps", "Verification",
+__all__ = ["ArchivedRun", "archived_runs", "REFERENCES", "to_verify", "prefix_steps", "Verification",
            "verify", "record_reference", "update_manifest", "coverage", "coverage_table", "pending", "pending_table",
            "main"]
 
@@ -84,12 +83,6 @@ class ArchivedRun:
     def checkable_here(self) -> bool:
         """Its bits can be checked on this machine: made here, or with a replay reference for this CPU."""
         return self.made_here or self.reference.exists()
-
-
-def numerics() -> dict[str, str]:
-    """What fixes a run's bits besides the code and the thread count: the CPU model and the instruction set
-    torch's kernels dispatch to (``ATEN_CPU_CAPABILITY`` overrides it)."""
-    return {"cpu": cpu_model(), "cpu_capability": torch.backends.cpu.get_cpu_capability()}
 
 
 def archived_runs() -> list[ArchivedRun]:

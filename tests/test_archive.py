@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from kanpaper import archive
+from kanpaper.base import provenance
 from kanpaper.notebook import ARCHIVE, paper_archive
 from kanpaper.runs.replay import replay
 
@@ -27,14 +28,14 @@ def test_the_cheapest_regenerable_run_per_experiment_replays_bit_for_bit(run):
     checked = archive.verify(run)
     if not checked.bitwise_expected:
         pytest.skip(f"{run.manifest['run']} was made on {run.manifest['machine']}, and no replay reference for "
-                    f"{archive.numerics()} is committed (python -m kanpaper.archive --reference writes one)")
+                    f"{provenance.numerics()} is committed (python -m kanpaper.archive --reference writes one)")
     assert checked.replay.identical, f"{run.manifest['run']} against the {checked.against}: first differences " \
                                      f"{checked.replay.first_diff}"
 
 
 def test_a_run_is_made_here_only_on_the_same_cpu_model_and_instruction_set():
     run = RUNS[0]
-    here = archive.numerics()
+    here = provenance.numerics()
     same = dataclasses.replace(run, manifest={**run.manifest, "machine": f"{here['cpu']}, 64 cores"})
     assert same.made_here
     recorded = dataclasses.replace(same, manifest={**same.manifest, "cpu_capability": here["cpu_capability"]})

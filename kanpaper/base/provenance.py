@@ -4,7 +4,9 @@ Every figure saved by :func:`kanpaper.analysis.figures.save_figure` gets an entr
 it, keyed by file name: its SHA-256, the notebook (by the figure's two-digit prefix) and code cell that saved it,
 the scale, the results-cache keys of every run the process had read or computed by then (those in the committed
 archive ``results/paper/`` listed apart: their manifest lines say how and where each was made), the kanpaper
-version and the commit. A notebook runs in a process of its own, so "the runs read by then" are the runs of that
+version, the commit, and the CPU model and instruction set that computed them (:func:`numerics`: a run's bits are
+the CPU's too, so a figure drawn on another CPU may show runs that differ in their last bits, or more where
+training amplifies them). A notebook runs in a process of its own, so "the runs read by then" are the runs of that
 notebook up to that cell: a superset of what one figure draws, never less.
 
 ``make figures`` therefore leaves ``figures/PROVENANCE.json`` describing every figure it wrote, and
@@ -17,14 +19,17 @@ import fcntl
 import hashlib
 import json
 import os
+import platform
 import subprocess
 from pathlib import Path
 from typing import Any, Iterable
 
+import torch
+
 from .version import __version__
 
-__all__ = ["PROVENANCE_FILE", "ROOT", "note_scale", "note_run", "runs_read", "commit", "sha256", "record_figures",
-           "unaccounted"]
+__all__ = ["PROVENANCE_FILE", "ROOT", "note_scale", "note_run", "runs_read", "commit", "cpu_model", "numerics",
+           "sha256", "record_figures", "unaccounted"]
 
 PROVENANCE_FILE = "PROVENANCE.json"
 ROOT = Path(__file__).resolve().parents[2]          # the checkout: notebooks/, results/paper/
@@ -63,6 +68,22 @@ def commit() -> str:
     return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
 
 
+def cpu_model() -> str:
+    """This machine's CPU model, as the system names it."""
+    try:
+        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                 if line.startswith("model name")]
+    except OSError:
+        names = []
+    return names[0] if names else platform.processor() or platform.machine()
+
+
+def numerics() -> dict[str, str]:
+    """What fixes a run's bits besides the code and the thread count: the CPU model and the instruction set
+    torch's kernels dispatch to (``ATEN_CPU_CAPABILITY`` overrides it)."""
+    return {"cpu": cpu_model(), "cpu_capability": torch.backends.cpu.get_cpu_capability()}
+
+
 def sha256(path: str | os.PathLike) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -91,9 +112,10 @@ def record_figures(paths: Iterable[str | os.PathLike]) -> dict[str, dict[str, An
     folders = {path.parent.resolve() for path in paths}
     if len(folders) != 1:
         raise ValueError(f"figures of one record live in one folder, got {sorted(map(str, folders))}")
-    here, made = commit(), runs_read()
+    here, made, machine = commit(), runs_read(), numerics()
     entries = {path.name: {"sha256": sha256(path), "notebook": _notebook(path.stem), "cell": _cell(),
-                           "scale": _scale[0] if _scale else None, **made, "kanpaper": __version__, "commit": here}
+                           "scale": _scale[0] if _scale else None, **made, "kanpaper": __version__, "commit": here,
+                           **machine}
                for path in paths}
     folder = folders.pop()
     target = folder / PROVENANCE_FILE

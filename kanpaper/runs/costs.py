@@ -27,13 +27,13 @@ import hashlib
 import heapq
 import json
 import os
-import platform
 import time
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import torch
 
+from ..base.provenance import cpu_model
 from ..base.settings import THREADS_PER_RUN, resolve_device
 from ..base.version import __version__
 from ..experiments.spec import is_kan, total_steps
@@ -81,16 +81,6 @@ def _setup_signature(fn: Callable, config: Mapping[str, Any]) -> str:
             if key not in COST_NEUTRAL + ("model", "steps", "steps_per_grid", "record_every", "grids",
                                               "extension_inputs")}
     return f"setup:{fn.__module__}.{fn.__name__}:{config_key(data)}"
-
-
-def cpu_model() -> str:
-    """This machine's CPU model, as the system names it."""
-    try:
-        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                 if line.startswith("model name")]
-    except OSError:
-        names = []
-    return names[0] if names else platform.processor() or platform.machine()
 
 
 def machine() -> str:

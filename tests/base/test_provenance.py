@@ -6,6 +6,7 @@ import json
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+import torch
 
 from kanpaper.analysis.figures import save_figure
 from kanpaper.base import provenance
@@ -36,6 +37,8 @@ def test_a_saved_figure_records_its_hash_notebook_and_the_runs_read_before_it(tm
         assert config_key(config) in entry["runs"] and config_key(config) not in entry["archive"]
         assert entry["cell"] is None                     # outside a notebook
         assert entry["commit"] == provenance.commit()
+        assert entry["cpu"] == provenance.cpu_model()
+        assert entry["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
     assert provenance.unaccounted(tmp_path / "figs") == []
 
 
@@ -62,6 +65,8 @@ def test_figures_of_one_record_share_a_folder(tmp_path):
 
 def test_every_committed_figure_has_its_provenance():
     """make figures writes PROVENANCE.json beside the figures; a figure committed without rerunning it (or
-    edited by hand) fails here."""
+    edited by hand) fails here, and so does one whose entry does not say which CPU computed its runs."""
     for folder in [FIGURES] + [p for p in FIGURES.iterdir() if p.is_dir()]:
         assert provenance.unaccounted(folder) == [], folder
+        entries = json.loads((folder / provenance.PROVENANCE_FILE).read_text())
+        assert all(entry.get("cpu") and entry.get("cpu_capability") for entry in entries.values()), folder
