@@ -34,6 +34,20 @@ def activation_power(name: str) -> int | None:
     return power
 
 
+class ReluPower:
+    """``max(0, x) ** power``: an activation object rather than a closure, so that a model holding it pickles
+    (a checkpoint saves the model whole)."""
+
+    def __init__(self, power: int):
+        self.power = power
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x) ** self.power
+
+    def __repr__(self) -> str:
+        return f"ReluPower({self.power})"
+
+
 def activation_function(name: str):
     """``"relu"``, ``"relu2"``, ``"relu3"``, ... (max(0, x)^k), ``"tanh"`` or ``"silu"``."""
     if name == "tanh":
@@ -44,7 +58,7 @@ def activation_function(name: str):
     if power == 1:
         return torch.relu
     if power is not None:
-        return lambda x: torch.relu(x) ** power
+        return ReluPower(power)
     raise ValueError(f"unknown activation {name!r}; allowed: 'relu', 'reluK' (K >= 1, e.g. 'relu3'), 'tanh', 'silu'")
 
 

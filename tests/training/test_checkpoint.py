@@ -77,9 +77,10 @@ def test_a_run_killed_at_several_points_resumes_to_the_same_bits(tmp_path, optim
     assert checkpoint.path.exists()          # train leaves it; the results cache removes it once the run is stored
 
 
-def test_an_ensemble_of_mlps_resumes_to_the_same_bits(tmp_path):
+@pytest.mark.parametrize("activation", ["relu", "relu3", "tanh"])     # relu3: an activation object, not a closure
+def test_an_ensemble_of_mlps_resumes_to_the_same_bits(tmp_path, activation):
     def run(checkpoint=None, kill_at_call=None):
-        model = Ensemble([MLP([1, 16, 16, 1], "relu", seed=s) for s in range(3)])
+        model = Ensemble([MLP([1, 16, 16, 1], activation, seed=s) for s in range(3)])
         return train(model, dying(regression_loss(X, Y), kill_at_call), 40, record_fn=lambda m: {"prediction": m(X)}, record_every=10, progress=False,
                      checkpoint=checkpoint)
 
