@@ -195,3 +195,22 @@ def test_progress_reads_a_runs_checkpoint_without_touching_it(tmp_path, monkeypa
     checkpoint.previous.write_bytes(b"not a checkpoint")
     with pytest.raises(checkpoints.CorruptCheckpoint, match="not a kanpaper checkpoint"):    # neither is intact
         checkpoints.progress("abc")
+
+
+def test_every_model_the_paper_budget_runs_build_goes_through_a_checkpoint(tmp_path):
+    """A checkpoint saves the model whole, so every model an experiment builds must pickle: each distinct model spec
+    of the paper-budget runs (every activation, base and pykan release among them) is saved, read back and computes
+    the same bits."""
+    import json
+
+    from kanpaper.experiments.spec import build_model
+    from kanpaper.notebook import notebook_runs
+    specs = {json.dumps(config["model"], sort_keys=True): config["model"]
+             for calls in notebook_runs("paper").values() for _, configs in calls for config in configs}
+    assert {spec.get("activation") for spec in specs.values()} >= {"relu", "relu3", "tanh"}
+    for i, spec in enumerate(specs.values()):
+        model = build_model(spec)
+        checkpoint = Checkpoint(tmp_path / f"{i}.pt")
+        checkpoint.save({"model": model})
+        x = torch.linspace(-1, 1, 7 * spec["widths"][0], dtype=torch.float64).reshape(7, spec["widths"][0])
+        assert torch.equal(checkpoint.load()["model"](x), model(x)), spec
