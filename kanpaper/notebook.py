@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from .analysis.figures import use_style
-from .base.provenance import note_scale
+from .base.provenance import note_scale, numerics
 from .base.settings import resolve_scale
 from .base.version import __version__
 from .experiments import efficiency, first_extension, grf, paper, poisson, waves
@@ -92,8 +92,9 @@ class Session:
 
 def setup(scale: str | None = None, figures_dir: str | None = None, cache_dir: str | None = None,
           experiment: str | None = None) -> Session:
-    """Resolve the scale and directories, apply the figure style, start the clock, print what runs; the scale
-    goes into the provenance of the figures the notebook saves.
+    """Resolve the scale and directories, apply the figure style, start the clock, print what runs and on which
+    CPU (the stored outputs then say which machine's numbers they show); the scale goes into the provenance of the
+    figures the notebook saves.
 
     Args:
         scale, figures_dir, cache_dir: the parameters cell's values (``None``: from the environment).
@@ -105,7 +106,9 @@ def setup(scale: str | None = None, figures_dir: str | None = None, cache_dir: s
                       Path(figures_dir or os.environ.get(FIGURES_ENV, DEFAULT_FIGURES.format(scale=scale))),
                       ResultsCache(cache_dir or os.environ.get(CACHE_ENV, DEFAULT_CACHE)))
     use_style()
-    print(f"kanpaper {__version__}, scale {scale}" + (f": {session.budget}" if session.budget else ""))
+    machine = numerics()
+    print(f"kanpaper {__version__} on {machine['cpu']} ({machine['cpu_capability']}), scale {scale}"
+          + (f": {session.budget}" if session.budget else ""))
     return session
 
 
