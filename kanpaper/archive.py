@@ -175,15 +175,20 @@ def update_manifest(path: Path, key: str, entry: dict[str, Any] | None) -> None:
         path.write_text(json.dumps(dict(sorted(manifest.items())), indent=1) + "\n")
 
 
+def _paper_runs() -> dict[str, dict[str, dict[str, Any]]]:
+    """Per notebook, its paper-budget runs by cache key, each once, in the order the notebook asks for them."""
+    return {notebook: {config_key(config): config for _, configs in calls for config in configs}
+            for notebook, calls in notebook_runs("paper").items()}
+
+
 def coverage() -> list[dict[str, Any]]:
     """Per notebook, its paper-budget runs and how many the archive holds: ``notebook``, ``runs``,
     ``archived``, ``hours`` (their wall time, a resumed run's parts added), ``machines``."""
     manifest = archive_manifest()
     rows = []
-    for notebook, calls in notebook_runs("paper").items():
-        keys = list(dict.fromkeys(config_key(config) for _, configs in calls for config in configs))
-        held = [manifest[key] for key in keys if key in manifest]
-        rows.append({"notebook": notebook, "runs": len(keys), "archived": len(held),
+    for notebook, runs in _paper_runs().items():
+        held = [manifest[key] for key in runs if key in manifest]
+        rows.append({"notebook": notebook, "runs": len(runs), "archived": len(held),
                      "hours": sum(line["wall_seconds"] for line in held) / 3600,
                      "machines": sorted({line["machine"].rsplit(", ", 1)[0] for line in held})})
     return rows
@@ -205,9 +210,8 @@ def pending() -> list[dict[str, Any]]:
     checkpoint: None where the run has not started here, the error's text where no checkpoint file is intact)."""
     manifest = archive_manifest()
     rows = []
-    for notebook, calls in notebook_runs("paper").items():
-        configs = {config_key(config): config for _, configs in calls for config in configs}
-        for key, config in configs.items():
+    for notebook, runs in _paper_runs().items():
+        for key, config in runs.items():
             if key in manifest:
                 continue
             try:

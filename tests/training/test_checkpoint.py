@@ -1,6 +1,7 @@
 """A run killed at any point and started again ends with an uninterrupted run's arrays, bit for bit; a corrupt
 checkpoint is found, said, and replaced by the one before or by a fresh start."""
 
+import json
 import os
 import signal
 import subprocess
@@ -201,8 +202,6 @@ def test_every_model_the_paper_budget_runs_build_goes_through_a_checkpoint(tmp_p
     """A checkpoint saves the model whole, so every model an experiment builds must pickle: each distinct model spec
     of the paper-budget runs (every activation, base and pykan release among them) is saved, read back and computes
     the same bits."""
-    import json
-
     from kanpaper.experiments.spec import build_model
     from kanpaper.notebook import notebook_runs
     specs = {json.dumps(config["model"], sort_keys=True): config["model"]
